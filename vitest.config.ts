@@ -1,0 +1,32 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const packages = readdirSync(here('./packages'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+
+// Tests import the sources, so `npm test` needs no build first.
+const alias = [
+  { find: '@koa-kit/testing', replacement: here('./internal/testing/src/index.ts') },
+  ...packages.map((name) => ({ find: `@koa-kit/${name}`, replacement: here(`./packages/${name}/src/index.ts`) })),
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: here(`./packages/${name}`), include: ['test/**/*.test.ts'] },
+      })),
+      {
+        extends: true as const,
+        test: { name: 'demo', root: here('./examples/demo'), include: ['test/**/*.test.ts'] },
+      },
+    ],
+  },
+});
