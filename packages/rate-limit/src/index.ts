@@ -1,1 +1,8 @@
-export const placeholder = true;
+export { rateLimit } from './rate-limit.js';
+export type {
+  RateLimitHeaderNames,
+  RateLimitInfo,
+  RateLimitOptions,
+  RateLimitPredicate,
+  RateLimitRedisClient,
+} from './types.js';

@@ -1,0 +1,138 @@
+import createError from 'http-errors';
+import type { Context, Middleware, Next } from 'koa';
+import { clientKey } from './client-id.js';
+import type { Counter, Hit } from './hit.js';
+import { memoryCounter } from './memory-store.js';
+import { resolveOptions } from './options.js';
+import { redisCounter } from './redis-store.js';
+import type { RateLimitOptions } from './types.js';
+
+/** After a store failure, requests get the `onStoreError` answer without asking the store for this long. */
+const STORE_RETRY_MS = 1000;
+/** Retry-After of the 503 sent under `onStoreError: 'deny'`, in seconds. */
+const STORE_DOWN_RETRY_AFTER = '1';
+
+type Verdict = boolean | Promise<boolean>;
+
+async function settle(value: Verdict): Promise<boolean> {
+  return (await value) === true;
+}
+
+function storeError(cause: unknown): Error {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return Object.assign(new Error(`rate-limit store failed: ${message}`, { cause }), {
+    code: 'RATE_LIMIT_STORE_ERROR',
+    status: 503,
+    expose: false,
+  });
+}
+
+/**
+ * Limits each client to `max` requests per `duration` window: exactly `max` pass, the next ones get
+ * a 429 HttpError (code `RATE_LIMITED`) carrying `Retry-After` and the rate-limit headers.
+ */
+export function rateLimit(options?: RateLimitOptions): Middleware {
+  const s = resolveOptions(options);
+  const { max, headerNames, standardHeaders, allow, deny, onStoreError, ipv6Subnet } = s;
+  const idOf = s.id ?? ((ctx: Context): string => clientKey(ctx.ip, ipv6Subnet));
+  const counter: Counter =
+    s.driver === 'redis'
+      ? redisCounter(s.db!, max, s.duration, s.namespace, s.storeTimeout)
+      : memoryCounter(max, s.duration, s.namespace, s.maxKeys);
+  const guarded = s.driver === 'redis';
+  const limitValue = String(max);
+  const policy = `"${s.namespace}";q=${max};w=${Math.max(1, Math.ceil(s.duration / 1000))}`;
+  const policyPrefix = `"${s.namespace}";r=`;
+
+  // Store health (Redis only): `downUntil` is 0 while healthy; during an outage only one request at a
+  // time probes the store once `downUntil` has passed, the others get the fallback at once.
+  let downUntil = 0;
+  let probing = false;
+
+  const headersFor = (hit: Hit, seconds: number): Record<string, string> => {
+    const out: Record<string, string> = {};
+    if (headerNames) {
+      out[headerNames.total] = limitValue;
+      out[headerNames.remaining] = String(hit.remaining);
+      out[headerNames.reset] = String(Math.ceil(hit.reset / 1000));
+    }
+    if (standardHeaders) {
+      out['RateLimit-Policy'] = policy;
+      out.RateLimit = `${policyPrefix}${hit.remaining};t=${seconds}`;
+    }
+    return out;
+  };
+
+  const limited = (hit: Hit): Error => {
+    const seconds = Math.max(1, Math.ceil((hit.reset - Date.now()) / 1000));
+    const headers = headersFor(hit, seconds);
+    headers['Retry-After'] = String(seconds);
+    const message = s.errorMessage ?? `Rate limit exceeded, retry in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+    return createError(429, message, { code: 'RATE_LIMITED', headers });
+  };
+
+  const fallback = (next: Next): Promise<unknown> => {
+    if (onStoreError === 'allow') return next();
+    throw createError(503, 'Rate limit store unavailable', {
+      code: 'RATE_LIMIT_UNAVAILABLE',
+      expose: false,
+      headers: { 'Retry-After': STORE_DOWN_RETRY_AFTER },
+    });
+  };
+
+  const guardedHit = async (ctx: Context, id: string): Promise<Hit | undefined> => {
+    let probe = false;
+    if (downUntil !== 0) {
+      if (probing || Date.now() < downUntil) return undefined;
+      probing = probe = true;
+    }
+    try {
+      const hit = await counter.hit(id);
+      downUntil = 0;
+      return hit;
+    } catch (err) {
+      if (downUntil === 0) ctx.app.emit('error', storeError(err), ctx);
+      downUntil = Date.now() + STORE_RETRY_MS;
+      return undefined;
+    } finally {
+      if (probe) probing = false;
+    }
+  };
+
+  return async function rateLimit(ctx: Context, next: Next): Promise<unknown> {
+    if (deny !== undefined && (await settle(deny(ctx)))) {
+      throw createError(403, 'Forbidden', { code: 'CLIENT_DENIED' });
+    }
+    if (allow !== undefined && (await settle(allow(ctx)))) return next();
+    const raw = idOf(ctx);
+    if (raw === false) return next();
+    const id = typeof raw === 'string' ? raw : String(raw);
+
+    let hit: Hit | undefined;
+    if (guarded) {
+      hit = await guardedHit(ctx, id);
+      if (hit === undefined) return fallback(next);
+    } else {
+      hit = await counter.hit(id);
+    }
+
+    ctx.state.rateLimit = { limit: max, remaining: hit.remaining, reset: hit.reset };
+    if (!hit.allowed) throw limited(hit);
+    if (headerNames || standardHeaders) {
+      const res = ctx.res;
+      if (headerNames) {
+        res.setHeader(headerNames.total, limitValue);
+        res.setHeader(headerNames.remaining, String(hit.remaining));
+        res.setHeader(headerNames.reset, String(Math.ceil(hit.reset / 1000)));
+      }
+      if (standardHeaders) {
+        res.setHeader('RateLimit-Policy', policy);
+        res.setHeader(
+          'RateLimit',
+          `${policyPrefix}${hit.remaining};t=${Math.max(0, Math.ceil((hit.reset - Date.now()) / 1000))}`,
+        );
+      }
+    }
+    return next();
+  };
+}

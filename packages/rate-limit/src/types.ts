@@ -1,0 +1,75 @@
+import type { Context } from 'koa';
+
+/** What `ctx.state.rateLimit` holds after a request was counted. */
+export interface RateLimitInfo {
+  /** Requests allowed per window (`max`). */
+  limit: number;
+  /** Requests this client may still make in the current window (0 when this one was refused). */
+  remaining: number;
+  /** When the current window ends: Unix time in milliseconds. */
+  reset: number;
+}
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by `@koa-kit/rate-limit` on every request it counted (not on allowed or skipped ones). */
+    rateLimit?: RateLimitInfo;
+  }
+}
+
+/**
+ * The part of an ioredis client (`Redis` or `Cluster`) this package uses. Declared here so the
+ * package's types never depend on ioredis; any client with these two methods works.
+ */
+export interface RateLimitRedisClient {
+  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** Names of the `X-RateLimit-*` response headers (koa-ratelimit's option of the same name). */
+export interface RateLimitHeaderNames {
+  /** Default `X-RateLimit-Limit`. */
+  total?: string;
+  /** Default `X-RateLimit-Remaining`. */
+  remaining?: string;
+  /** Default `X-RateLimit-Reset` (Unix time in seconds). */
+  reset?: string;
+}
+
+/** A predicate on the request; may return a promise. */
+export type RateLimitPredicate = (ctx: Context) => boolean | Promise<boolean>;
+
+export interface RateLimitOptions {
+  /** `'memory'` (one bounded store per `rateLimit()` call) or `'redis'` (needs `db`). Default: `'redis'` when `db` is given, else `'memory'`. */
+  driver?: 'memory' | 'redis';
+  /** An ioredis client (`new Redis(url)`), for `driver: 'redis'`. */
+  db?: RateLimitRedisClient;
+  /** Requests allowed per window and client. Default 2500. */
+  max?: number;
+  /** Window length: milliseconds, or a string such as `'30s'`, `'1m'`, `'1h'`. Default `'1h'`. */
+  duration?: number | string;
+  /** The client key. Default: `ctx.ip` (IPv6 by /64). Return `false` to skip limiting for this request. */
+  id?: (ctx: Context) => string | number | false;
+  /** Prefix length IPv6 clients are keyed by with the default `id`; `false` keys each address. Default 64. */
+  ipv6Subnet?: number | false;
+  /** When it returns true the request is not limited (nor counted). */
+  allow?: RateLimitPredicate;
+  /** When it returns true the request is refused with 403 `CLIENT_DENIED`. Checked before `allow`. */
+  deny?: RateLimitPredicate;
+  /** Separates limiters sharing a Redis (key `<namespace>:<id>`); also the policy name in `RateLimit` fields. Default `'limit'`. */
+  namespace?: string;
+  /** Names of the `X-RateLimit-*` headers. */
+  headers?: RateLimitHeaderNames;
+  /** Leave out the `X-RateLimit-*` headers. Default false. */
+  disableHeader?: boolean;
+  /** Also send the IETF `RateLimit` and `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers-08 and later). Default false. */
+  standardHeaders?: boolean;
+  /** Message of the 429 error. Default `'Rate limit exceeded, retry in <n> seconds.'` */
+  errorMessage?: string;
+  /** What requests get while the store fails or times out. Default `'allow'`. */
+  onStoreError?: 'allow' | 'deny';
+  /** Longest wait for one Redis call, in milliseconds. Default 500. */
+  storeTimeout?: number;
+  /** Most clients the memory store tracks at once. Default 100000. */
+  maxKeys?: number;
+}
