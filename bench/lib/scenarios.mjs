@@ -1,0 +1,186 @@
+// Loading, checking and selecting scenarios from bench/scenarios/*.mjs.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const SCENARIOS_DIR = path.resolve(HERE, '../scenarios');
+
+/** The reference most HTTP scenarios are measured against. */
+export const BARE_KOA = Object.freeze({
+  name: 'bare koa',
+  kind: 'http',
+  server: 'bare.mjs',
+  path: '/api',
+  reference: null,
+  goal: null,
+  file: '(built in)',
+  requires: [],
+  note: 'Koa 3, one JSON route, no middleware',
+});
+
+const HTTP_KEYS = new Set([
+  'name',
+  'kind',
+  'server',
+  'path',
+  'method',
+  'headers',
+  'body',
+  'reference',
+  'goal',
+  'options',
+  'setup',
+  'expectStatus',
+  'connections',
+  'pipelining',
+  'files',
+  'requires',
+  'maxPeakRssMb',
+  'note',
+]);
+const THROUGHPUT_KEYS = new Set([
+  'name',
+  'kind',
+  'run',
+  'reference',
+  'goal',
+  'files',
+  'requires',
+  'maxPeakRssMb',
+  'estimateS',
+  'note',
+]);
+const REQUIREMENTS = new Set(['redis', 'nginx', 'curl']);
+
+function check(s, file, index) {
+  const where = `${file}[${index}]${s && typeof s.name === 'string' ? ` "${s.name}"` : ''}`;
+  const fail = (msg) => {
+    throw new TypeError(`scenario ${where}: ${msg}`);
+  };
+  if (!s || typeof s !== 'object') fail('must be an object');
+  if (typeof s.name !== 'string' || !s.name.trim()) fail('"name" must be a non-empty string');
+  const kind = s.kind ?? 'http';
+  if (kind !== 'http' && kind !== 'throughput') fail('"kind" must be "http" or "throughput"');
+  const allowed = kind === 'http' ? HTTP_KEYS : THROUGHPUT_KEYS;
+  for (const k of Object.keys(s)) if (!allowed.has(k)) fail(`unknown field "${k}" for a ${kind} scenario`);
+  if (s.reference != null && (typeof s.reference !== 'string' || !s.reference))
+    fail('"reference" must be a scenario name');
+  if (s.reference === s.name) fail('a scenario cannot be its own reference');
+  if (s.goal != null && !(typeof s.goal === 'number' && s.goal > 0)) fail('"goal" must be a positive number (a ratio)');
+  if (s.goal != null && s.reference == null) fail('a "goal" needs a "reference"');
+  if (s.maxPeakRssMb != null && !(typeof s.maxPeakRssMb === 'number' && s.maxPeakRssMb > 0))
+    fail('"maxPeakRssMb" must be a positive number');
+  if (s.files != null) {
+    if (typeof s.files !== 'object') fail('"files" must be { name: sizeInBytes }');
+    for (const [n, size] of Object.entries(s.files))
+      if (!Number.isInteger(size) || size < 0) fail(`files["${n}"] must be a size in bytes`);
+  }
+  const requires = [...(s.requires ?? [])];
+  for (const r of requires) if (!REQUIREMENTS.has(r)) fail(`"requires" may list ${[...REQUIREMENTS].join(', ')}`);
+  if (kind === 'http') {
+    if (typeof s.server !== 'string' || !s.server)
+      fail('"server" must name a file under bench/servers (or be "nginx")');
+    if (s.server !== 'nginx' && (s.server.includes('..') || path.isAbsolute(s.server)))
+      fail('"server" must be a file under bench/servers');
+    if (typeof s.path !== 'string' || !s.path.startsWith('/')) fail('"path" must start with "/"');
+    if (s.setup != null && typeof s.setup !== 'function') fail('"setup" must be a function');
+    if (s.server === 'nginx' && !requires.includes('nginx')) requires.push('nginx');
+  } else {
+    if (typeof s.run !== 'function') fail('"run" must be an async function (ctx) => ({ value, unit })');
+    if (!requires.includes('curl')) requires.push('curl');
+  }
+  return { ...s, kind, reference: s.reference ?? null, goal: s.goal ?? null, requires, file };
+}
+
+/**
+ * Imports every scenario file. Returns `{ scenarios, problems }`: a file that fails to import or
+ * holds an invalid scenario is a problem (reported, the rest still runs).
+ */
+export async function loadScenarios() {
+  const problems = [];
+  const scenarios = [BARE_KOA];
+  const files = (await readdir(SCENARIOS_DIR)).filter((f) => f.endsWith('.mjs')).sort();
+  for (const file of files) {
+    let list;
+    try {
+      list = (await import(pathToFileURL(path.join(SCENARIOS_DIR, file)).href)).default;
+      if (!Array.isArray(list)) throw new TypeError('the default export must be an array of scenarios');
+    } catch (err) {
+      problems.push(`bench/scenarios/${file}: ${err.message}`);
+      continue;
+    }
+    list.forEach((s, i) => {
+      try {
+        const c = check(s, file, i);
+        if (scenarios.some((o) => o.name === c.name))
+          throw new TypeError(
+            `scenario name "${c.name}" is used twice (also in ${scenarios.find((o) => o.name === c.name).file})`,
+          );
+        scenarios.push(c);
+      } catch (err) {
+        problems.push(`bench/scenarios/${err.message}`);
+      }
+    });
+  }
+  const byName = new Map(scenarios.map((s) => [s.name, s]));
+  for (const s of scenarios) {
+    if (s.reference == null) continue;
+    const ref = byName.get(s.reference);
+    if (!ref) problems.push(`scenario "${s.name}" (${s.file}): reference "${s.reference}" does not exist`);
+    else if (ref.kind !== s.kind)
+      problems.push(
+        `scenario "${s.name}" (${s.file}): reference "${s.reference}" is a ${ref.kind} scenario, not ${s.kind}`,
+      );
+  }
+  const valid = scenarios.filter(
+    (s) => s.reference == null || (byName.has(s.reference) && byName.get(s.reference).kind === s.kind),
+  );
+  return { scenarios: valid, problems };
+}
+
+/**
+ * The scenarios matching `only` (a case-insensitive substring of the name or the file name), plus
+ * every reference they need, in load order. Without `only`, every scenario.
+ */
+export function select(scenarios, only) {
+  const byName = new Map(scenarios.map((s) => [s.name, s]));
+  const wanted = new Set();
+  const needle = only?.toLowerCase();
+  for (const s of scenarios) {
+    if (!needle || s.name.toLowerCase().includes(needle) || s.file.toLowerCase().includes(needle)) {
+      for (let cur = s; cur && !wanted.has(cur.name); cur = byName.get(cur.reference)) wanted.add(cur.name);
+    }
+  }
+  return scenarios.filter((s) => wanted.has(s.name));
+}
+
+/** Groups scenarios joined by reference edges; each group is measured together, round by round. */
+export function components(selected) {
+  const parent = new Map(selected.map((s) => [s.name, s.name]));
+  const find = (n) => {
+    while (parent.get(n) !== n) n = parent.get(n);
+    return n;
+  };
+  for (const s of selected) if (s.reference && parent.has(s.reference)) parent.set(find(s.name), find(s.reference));
+  const groups = new Map();
+  for (const s of selected) {
+    const root = find(s.name);
+    if (!groups.has(root)) groups.set(root, []);
+    groups.get(root).push(s);
+  }
+  // References first inside a group, HTTP groups before throughput ones.
+  const depth = (s) => {
+    let d = 0;
+    for (let cur = s; cur?.reference; cur = selected.find((o) => o.name === cur.reference)) d++;
+    return d;
+  };
+  return [...groups.values()]
+    .map((g) =>
+      g
+        .map((s, i) => ({ s, i, d: depth(s) }))
+        .sort((a, b) => a.d - b.d || a.i - b.i)
+        .map((x) => x.s),
+    )
+    .sort((a, b) => (a[0].kind === b[0].kind ? 0 : a[0].kind === 'http' ? -1 : 1));
+}

@@ -1,0 +1,21 @@
+// The reference for uploads: Koa, and the request body piped to a file with a plain stream.
+// PUT /upload/<anything> -> 201 { bytes }, the body written to a random file under scratchDir.
+// No parsing, no limits, no checks: the floor every upload middleware is measured against.
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import Koa from 'koa';
+
+export default async function plainUpload({ scratchDir }) {
+  const app = new Koa();
+  app.use(async function plainStreamToDisk(ctx) {
+    if (ctx.method !== 'PUT' || !ctx.path.startsWith('/upload/')) return;
+    const file = path.join(scratchDir, randomUUID());
+    await pipeline(ctx.req, createWriteStream(file));
+    ctx.status = 201;
+    ctx.body = { bytes: (await stat(file)).size };
+  });
+  return app.callback();
+}
