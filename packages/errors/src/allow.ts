@@ -1,0 +1,20 @@
+import type { Context } from 'koa';
+
+const METHOD = /^[A-Z][A-Z-]{0,31}$/;
+
+/**
+ * The `Allow` value for a 405/501 thrown by @koa/router's `allowedMethods({ throw: true })`, which
+ * builds its error without arguments and so cannot put `Allow` on it: the methods of the routes the
+ * router matched for this path (`ctx.matched`), or undefined when there is nothing to say.
+ */
+export function deriveAllow(ctx: Context): string | undefined {
+  const matched = (ctx as unknown as { matched?: unknown }).matched;
+  if (!Array.isArray(matched)) return undefined;
+  const methods = new Set<string>();
+  for (const layer of matched) {
+    const list = (layer as { methods?: unknown } | null)?.methods;
+    if (!Array.isArray(list)) continue;
+    for (const method of list) if (typeof method === 'string' && METHOD.test(method)) methods.add(method);
+  }
+  return methods.size > 0 ? [...methods].join(', ') : undefined;
+}

@@ -1,0 +1,84 @@
+import type { Context } from 'koa';
+import type { Problem } from './problem.js';
+
+export type Negotiated = 'problem' | 'html' | 'text';
+
+export interface Rendered {
+  type: string;
+  body: string;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+const OFFERS = ['application/problem+json', 'application/json', 'text/html', 'text/plain'];
+
+export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const HTML_TYPE = 'text/html; charset=utf-8';
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** problem+json for JSON clients, `*\/*` and a missing Accept; HTML for browsers; text otherwise. */
+export function negotiate(ctx: Context): Negotiated {
+  if (!ctx.get('Accept')) return 'problem';
+  let accepted: string | false | string[];
+  try {
+    accepted = ctx.accepts(OFFERS);
+  } catch {
+    return 'problem'; // a header the negotiator cannot read is treated like a missing one
+  }
+  if (accepted === 'text/html') return 'html';
+  if (accepted === 'text/plain' || accepted === false) return 'text';
+  return 'problem';
+}
+
+export function renderProblem(problem: Problem): Rendered {
+  const body: Record<string, unknown> = {
+    type: problem.type,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    instance: problem.instance,
+    code: problem.code,
+    ...problem.extensions,
+  };
+  if (problem.stack !== undefined) body.stack = problem.stack;
+  return { type: PROBLEM_TYPE, body: JSON.stringify(body) };
+}
+
+export function renderEnvelope(problem: Problem): Rendered {
+  const detail: Record<string, unknown> = { code: problem.code, ...problem.extensions };
+  if (problem.stack !== undefined) detail.stack = problem.stack;
+  return {
+    type: JSON_TYPE,
+    body: JSON.stringify({ code: problem.envelopeCode, message: problem.detail, data: null, detail }),
+  };
+}
+
+export function renderHtml(problem: Problem): Rendered {
+  const heading = escapeHtml(`${problem.status} ${problem.title}`);
+  let extra = '';
+  if (Object.keys(problem.extensions).length > 0) {
+    extra += `<pre>${escapeHtml(JSON.stringify(problem.extensions, null, 2))}</pre>\n`;
+  }
+  if (problem.stack !== undefined) extra += `<pre>${escapeHtml(problem.stack)}</pre>\n`;
+  const body =
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<title>${heading}</title>\n</head>\n<body>\n<h1>${heading}</h1>\n` +
+    `<p>${escapeHtml(problem.detail)}</p>\n<p><code>${escapeHtml(problem.code)}</code></p>\n${extra}</body>\n</html>\n`;
+  return { type: HTML_TYPE, body };
+}
+
+export function renderText(problem: Problem): Rendered {
+  const body = problem.stack === undefined ? problem.detail : `${problem.detail}\n\n${problem.stack}`;
+  return { type: TEXT_TYPE, body };
+}
+
+export function renderNegotiated(kind: Negotiated, problem: Problem): Rendered {
+  if (kind === 'html') return renderHtml(problem);
+  if (kind === 'text') return renderText(problem);
+  return renderProblem(problem);
+}
