@@ -1,0 +1,38 @@
+/**
+ * Strong ETag derived from the file's size and modification time (microseconds), never from its
+ * content, so nothing is read to compute it.
+ */
+export function fileEtag(size: number, mtimeMs: number): string {
+  return `"${size.toString(16)}-${Math.floor(mtimeMs * 1000).toString(16)}"`;
+}
+
+/** Weak comparison of an `If-None-Match` list against one ETag (RFC 9110 13.1.2). */
+export function noneMatch(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  for (const raw of header.split(',')) {
+    let tag = raw.trim();
+    if (tag.startsWith('W/')) tag = tag.slice(2);
+    if (tag === opaque) return true;
+  }
+  return false;
+}
+
+/**
+ * True when the client's cached copy is current: `If-None-Match` wins when present
+ * (RFC 9110 13.2.2), otherwise `If-Modified-Since` against the mtime in whole seconds.
+ */
+export function isNotModified(
+  ifNoneMatch: string | undefined,
+  ifModifiedSince: string | undefined,
+  etag: string,
+  mtimeMs: number,
+): boolean {
+  if (ifNoneMatch) return noneMatch(ifNoneMatch, etag);
+  if (ifModifiedSince) {
+    const since = Date.parse(ifModifiedSince);
+    if (Number.isNaN(since)) return false;
+    return Math.floor(mtimeMs / 1000) * 1000 <= since;
+  }
+  return false;
+}

@@ -1,0 +1,132 @@
+import type { Stats } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { contentType } from 'mime-types';
+import { isInside } from './canonical.js';
+import { fileEtag } from './conditional.js';
+
+/** What is known about one regular file, valid while its dev/ino/size/mtime stay the same. */
+export interface FileEntry {
+  file: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  etag: string;
+  lastModified: string;
+  contentType: string;
+  /** The symlink check failed: the file resolves outside root. */
+  outside: boolean;
+  /** The whole content, for small files when the cache is on. */
+  body: Buffer | undefined;
+}
+
+export type Lookup =
+  | { kind: 'file'; entry: FileEntry; stats: Stats }
+  | { kind: 'dir' }
+  | { kind: 'none' }
+  | { kind: 'error'; error: NodeJS.ErrnoException };
+
+const NOT_FOUND = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP', 'EINVAL']);
+const FALLBACK_TYPE = 'application/octet-stream';
+const MAX_ENTRIES = 10_000;
+
+export interface FileTableOptions {
+  realRoot: string;
+  followSymlinks: boolean;
+  cacheMaxFileSize: number;
+  cacheMaxSize: number;
+}
+
+/**
+ * Looks files up by absolute path with one `stat` per request, remembering (bounded, LRU) the
+ * derived headers, the symlink verdict and, for small files, the bytes. An entry is reused only
+ * while dev, inode, size and mtime are unchanged, so an edited or replaced file is seen at once.
+ */
+export class FileTable {
+  private readonly entries = new Map<string, FileEntry>();
+  private cachedBytes = 0;
+
+  constructor(private readonly options: FileTableOptions) {}
+
+  async lookup(file: string, typeFrom: string = file): Promise<Lookup> {
+    let stats: Stats;
+    try {
+      stats = await stat(file);
+    } catch (err) {
+      const error = err as NodeJS.ErrnoException;
+      if (NOT_FOUND.has(error.code ?? '')) return { kind: 'none' };
+      return { kind: 'error', error };
+    }
+    if (stats.isDirectory()) return { kind: 'dir' };
+    if (!stats.isFile()) return { kind: 'none' };
+    const known = this.entries.get(file);
+    if (
+      known &&
+      known.ino === stats.ino &&
+      known.dev === stats.dev &&
+      known.size === stats.size &&
+      known.mtimeMs === stats.mtimeMs
+    ) {
+      this.entries.delete(file);
+      this.entries.set(file, known);
+      return { kind: 'file', entry: known, stats };
+    }
+    if (known) this.forget(file, known);
+    try {
+      const entry = await this.describe(file, typeFrom, stats);
+      this.remember(file, entry);
+      return { kind: 'file', entry, stats };
+    } catch (err) {
+      const error = err as NodeJS.ErrnoException;
+      if (NOT_FOUND.has(error.code ?? '')) return { kind: 'none' };
+      return { kind: 'error', error };
+    }
+  }
+
+  private async describe(file: string, typeFrom: string, stats: Stats): Promise<FileEntry> {
+    const { realRoot, followSymlinks, cacheMaxFileSize } = this.options;
+    const outside = followSymlinks ? false : !isInside(realRoot, await realpath(file));
+    let body: Buffer | undefined;
+    if (!outside && stats.size <= cacheMaxFileSize) {
+      const bytes = await readFile(file);
+      // Only keep bytes that match the stat we validate against (the file may be changing).
+      if (bytes.length === stats.size) body = bytes;
+    }
+    return {
+      file,
+      dev: stats.dev,
+      ino: stats.ino,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      etag: fileEtag(stats.size, stats.mtimeMs),
+      lastModified: stats.mtime.toUTCString(),
+      contentType: contentType(path.extname(typeFrom)) || FALLBACK_TYPE,
+      outside,
+      body,
+    };
+  }
+
+  private remember(file: string, entry: FileEntry): void {
+    const previous = this.entries.get(file);
+    if (previous) this.forget(file, previous);
+    this.entries.set(file, entry);
+    if (entry.body) this.cachedBytes += entry.body.length;
+    if (this.entries.size <= MAX_ENTRIES && this.cachedBytes <= this.options.cacheMaxSize) return;
+    for (const [key, old] of this.entries) {
+      if (this.entries.size <= MAX_ENTRIES && this.cachedBytes <= this.options.cacheMaxSize) break;
+      if (old === entry) continue;
+      this.forget(key, old);
+    }
+  }
+
+  private forget(file: string, entry: FileEntry): void {
+    this.entries.delete(file);
+    if (entry.body) this.cachedBytes -= entry.body.length;
+  }
+
+  /** Bytes of file content currently held (for tests and monitoring). */
+  get size(): number {
+    return this.cachedBytes;
+  }
+}

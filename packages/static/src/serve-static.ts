@@ -1,0 +1,165 @@
+import { createReadStream, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import createError from 'http-errors';
+import type { Context, Middleware, Next } from 'koa';
+import { type CanonicalPath, canonicalise, hasHiddenSegment, isInside, type PathRefusal } from './canonical.js';
+import { isNotModified } from './conditional.js';
+import { acceptedCodings, type Coding } from './encoding.js';
+import { type FileEntry, FileTable, type Lookup } from './file-table.js';
+import { guardLength } from './guard.js';
+import { resolveOptions, type ServeStaticOptions } from './options.js';
+
+const SUFFIX: Record<Coding, string> = { br: '.br', gzip: '.gz' };
+const EMPTY = Buffer.alloc(0);
+
+interface Found {
+  entry: FileEntry;
+  lookup: Extract<Lookup, { kind: 'file' }>;
+  relativePath: string;
+}
+
+function refusal(code: PathRefusal): Error {
+  return code === 'MALFORMED_PATH'
+    ? createError(400, 'Malformed request path', { code })
+    : createError(403, 'Forbidden path', { code });
+}
+
+function fsError(error: NodeJS.ErrnoException): Error {
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    return createError(403, 'Forbidden', { code: 'FILE_FORBIDDEN' });
+  }
+  return createError(500, 'Cannot read file', { code: 'FILE_READ_ERROR', expose: false, cause: error });
+}
+
+function checkedRoot(root: unknown): { root: string; realRoot: string } {
+  if (typeof root !== 'string' || root === '') throw new TypeError('"root" must be a path to an existing folder');
+  const abs = path.resolve(root);
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(abs);
+    if (!statSync(realRoot).isDirectory()) throw new Error('not a folder');
+  } catch {
+    throw new TypeError(`"root" must be a path to an existing folder: ${abs}`);
+  }
+  return { root: abs, realRoot };
+}
+
+/**
+ * Serves files under `root` for GET and HEAD. Anything else, and any path that names no servable
+ * file, goes to `next()`. The URL path is canonicalised once and that one path is checked and served.
+ */
+export function serveStatic(root: string, options?: ServeStaticOptions): Middleware {
+  const { root: rootAbs, realRoot } = checkedRoot(root);
+  const o = resolveOptions(options);
+  const table = new FileTable({
+    realRoot,
+    followSymlinks: o.followSymlinks,
+    cacheMaxFileSize: o.cacheMaxFileSize,
+    cacheMaxSize: o.cacheMaxSize,
+  });
+  const prefix = o.prefixSegments;
+
+  async function find(rel: string[], trailingSlash: boolean, ctx: Context): Promise<Found | null> {
+    const abs = rel.length === 0 ? rootAbs : rootAbs + path.sep + rel.join(path.sep);
+    if (!isInside(rootAbs, abs)) return null;
+    let lookup = await table.lookup(abs);
+    let relativePath = `/${rel.join('/')}`;
+    if (lookup.kind === 'dir') {
+      lookup = { kind: 'none' };
+      for (const name of o.index) {
+        const candidate = await table.lookup(abs + path.sep + name);
+        if (candidate.kind === 'file' || candidate.kind === 'error') {
+          lookup = candidate;
+          relativePath = rel.length === 0 ? `/${name}` : `${relativePath}/${name}`;
+          break;
+        }
+      }
+    } else if (lookup.kind === 'file' && trailingSlash) {
+      return null;
+    } else if (lookup.kind === 'none' && o.extensions.length > 0 && rel.length > 0 && !trailingSlash) {
+      const last = rel[rel.length - 1]!;
+      if (!last.includes('.')) {
+        for (const ext of o.extensions) {
+          const candidate = await table.lookup(abs + ext);
+          if (candidate.kind === 'file' || candidate.kind === 'error') {
+            lookup = candidate;
+            relativePath += ext;
+            break;
+          }
+        }
+      }
+    }
+    if (lookup.kind === 'error') throw fsError(lookup.error);
+    if (lookup.kind !== 'file' || lookup.entry.outside) return null;
+    if (o.filter && !o.filter(relativePath, ctx)) return null;
+    return { entry: lookup.entry, lookup, relativePath };
+  }
+
+  async function variant(found: Found, ctx: Context): Promise<{ found: Found; coding?: Coding }> {
+    for (const coding of acceptedCodings(ctx.req.headers['accept-encoding'])) {
+      const lookup = await table.lookup(found.entry.file + SUFFIX[coding], found.entry.file);
+      if (lookup.kind === 'file' && !lookup.entry.outside) {
+        return { found: { entry: lookup.entry, lookup, relativePath: found.relativePath }, coding };
+      }
+    }
+    return { found };
+  }
+
+  return async function serveStatic(ctx: Context, next: Next): Promise<void> {
+    const method = ctx.method;
+    if (method !== 'GET' && method !== 'HEAD') return next();
+
+    const canonical: CanonicalPath | PathRefusal = canonicalise(ctx.path);
+    if (typeof canonical === 'string') {
+      // Not ours to answer if something further down serves this URL (a route, a proxy).
+      await next();
+      if (ctx.status === 404 && ctx.body == null) throw refusal(canonical);
+      return;
+    }
+    const segments = canonical.segments;
+    if (prefix.length > 0) {
+      if (segments.length < prefix.length) return next();
+      for (let i = 0; i < prefix.length; i++) if (segments[i] !== prefix[i]) return next();
+    }
+    const rel = prefix.length > 0 ? segments.slice(prefix.length) : segments;
+    if (!o.hidden && hasHiddenSegment(rel)) return next();
+
+    let found = await find(rel, canonical.trailingSlash, ctx);
+    if (!found) return next();
+    let coding: Coding | undefined;
+    if (o.precompressed) {
+      ctx.vary('Accept-Encoding');
+      ({ found, coding } = await variant(found, ctx));
+    }
+
+    const { entry } = found;
+    ctx.set('Content-Type', entry.contentType);
+    ctx.set('Last-Modified', entry.lastModified);
+    ctx.set('ETag', entry.etag);
+    ctx.set('Cache-Control', o.cacheControl);
+    if (coding) ctx.set('Content-Encoding', coding);
+    ctx.state.static = { path: entry.file, relativePath: found.relativePath, encoding: coding };
+    if (o.setHeaders) o.setHeaders(ctx, entry.file, found.lookup.stats);
+
+    const headers = ctx.req.headers;
+    if (isNotModified(headers['if-none-match'], headers['if-modified-since'], entry.etag, entry.mtimeMs)) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.status = 200;
+    if (method === 'HEAD') {
+      ctx.length = entry.size;
+      return;
+    }
+    if (entry.body) {
+      ctx.body = entry.body;
+    } else if (entry.size === 0) {
+      ctx.body = EMPTY;
+    } else {
+      const stream = createReadStream(entry.file, { highWaterMark: o.highWaterMark, start: 0, end: entry.size - 1 });
+      guardLength(stream, entry.size, ctx);
+      ctx.body = stream;
+      ctx.length = entry.size;
+    }
+  };
+}
