@@ -1,4 +1,5 @@
-export { listen, type Listening } from './listen.js';
-export { collectAppErrors, type AppErrors } from './app-errors.js';
-export { redisForTests, startRedisServer, type RedisServer } from './redis.js';
+export { type AppErrors, collectAppErrors } from './app-errors.js';
+export { describeExports } from './exports.js';
+export { type Listening, listen } from './listen.js';
+export { type RedisServer, redisForTests, startRedisServer } from './redis.js';
 export { tempDir } from './temp-dir.js';
