@@ -1,0 +1,376 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Context, Middleware, Next } from 'koa';
+import multer from 'multer';
+import { compileAccept } from './accept.js';
+import { httpError, isHttpError } from './errors.js';
+import { sendContinue } from './expect-continue.js';
+import { TrackingDiskStorage } from './storage.js';
+
+/** A file received by `upload()`, written to disk under a random name. */
+export interface UploadedFile {
+  /** Name of the form field. */
+  fieldname: string;
+  /** The client's file name, decoded as UTF-8. Untrusted: never use it as a path. */
+  originalname: string;
+  /** Transfer encoding of the part (usually `7bit`). */
+  encoding: string;
+  /** MIME type the client declared. Untrusted. */
+  mimetype: string;
+  /** Size in bytes. */
+  size: number;
+  /** Folder the file was written to (`dest`). */
+  destination: string;
+  /** Random name of the file within `destination`. */
+  filename: string;
+  /** Full path of the file on disk. */
+  path: string;
+}
+
+/** Limits of one multipart request. Counts are numbers of items, sizes are bytes. */
+export interface UploadLimits {
+  /** Largest file, in bytes. Default 10 MiB. */
+  fileSize?: number;
+  /** Most files in the request. Default 10. */
+  files?: number;
+  /** Most non-file fields. Default 100. */
+  fields?: number;
+  /** Largest field value, in bytes. Default 100 KiB. */
+  fieldSize?: number;
+  /** Longest field name, in bytes. Default 100. */
+  fieldNameSize?: number;
+  /** Most parts (files + fields). Default `files + fields`. */
+  parts?: number;
+  /**
+   * Largest request body, in bytes: checked on `Content-Length` before anything is read (and before
+   * `100 Continue`), counted while reading a chunked body. Default: what the other limits allow.
+   */
+  bodySize?: number;
+}
+
+/** A field of the `fields` shape. */
+export interface UploadField {
+  name: string;
+  /** Most files in this field. Default 1. */
+  maxCount?: number;
+}
+
+/** Options of `upload()`. Give at most one of `single`, `array`, `fields`, `any` (the default). */
+export interface UploadOptions {
+  /** Folder files are written to (created if missing). Default `<os tmpdir>/koa-kit-upload`. */
+  dest?: string;
+  /** One file in this field, on `ctx.request.file`. */
+  single?: string;
+  /** Files of this field, on `ctx.request.files` (an array); at most `maxCount`. */
+  array?: string;
+  /** With `array`: most files. Default `limits.files`. */
+  maxCount?: number;
+  /** Files of these fields, on `ctx.request.files` (an object of arrays keyed by field name). */
+  fields?: readonly UploadField[];
+  /** Files of any field, on `ctx.request.files` (an array). The default shape. */
+  any?: boolean;
+  /** Limits; see `UploadLimits` for the defaults. */
+  limits?: UploadLimits;
+  /** Accepted types: MIME types (`image/png`), patterns (`image/*`) and extensions (`.pdf`). Default: any. */
+  accept?: readonly string[];
+  /**
+   * Keep the files after a successful response. Default `false`: they are removed once the response
+   * is finished, so a handler keeps a file by moving it (`fs.rename`) or by setting `keep: true`.
+   */
+  keep?: boolean;
+}
+
+/** What `upload()` puts on `ctx.state.upload`. */
+export interface UploadState {
+  /** Every file of the request, in arrival order, whatever the shape. */
+  files: UploadedFile[];
+}
+
+/** Error codes `upload()` throws with. */
+export const UploadErrorCode = {
+  fileTooLarge: 'FILE_TOO_LARGE',
+  tooManyFiles: 'TOO_MANY_FILES',
+  tooManyFields: 'TOO_MANY_FIELDS',
+  fieldTooLarge: 'FIELD_TOO_LARGE',
+  fieldNameTooLong: 'FIELD_NAME_TOO_LONG',
+  tooManyParts: 'TOO_MANY_PARTS',
+  bodyTooLarge: 'BODY_TOO_LARGE',
+  unexpectedFile: 'UNEXPECTED_FILE',
+  invalidFieldName: 'INVALID_FIELD_NAME',
+  malformed: 'MALFORMED_MULTIPART',
+  notMultipart: 'NOT_MULTIPART',
+  typeNotAccepted: 'FILE_TYPE_NOT_ACCEPTED',
+  aborted: 'UPLOAD_ABORTED',
+  storageFailed: 'UPLOAD_STORAGE_FAILED',
+} as const;
+
+export const DEFAULT_UPLOAD_LIMITS = {
+  fileSize: 10 * 1024 * 1024,
+  files: 10,
+  fields: 100,
+  fieldSize: 100 * 1024,
+  fieldNameSize: 100,
+} as const;
+
+/** Bytes of boundary and part headers allowed per part when `bodySize` is derived. */
+const PART_OVERHEAD = 1024;
+const FIELD_NESTING_DEPTH = 5;
+const FIELD_ARRAY_INDEX_LIMIT = 1000;
+
+const MULTER_CODES: Record<string, [number, string, string]> = {
+  LIMIT_FILE_SIZE: [413, UploadErrorCode.fileTooLarge, 'File too large'],
+  LIMIT_FILE_COUNT: [413, UploadErrorCode.tooManyFiles, 'Too many files'],
+  LIMIT_FIELD_COUNT: [413, UploadErrorCode.tooManyFields, 'Too many fields'],
+  LIMIT_FIELD_VALUE: [413, UploadErrorCode.fieldTooLarge, 'Field value too large'],
+  LIMIT_FIELD_KEY: [413, UploadErrorCode.fieldNameTooLong, 'Field name too long'],
+  LIMIT_PART_COUNT: [413, UploadErrorCode.tooManyParts, 'Too many parts'],
+  MISSING_FIELD_NAME: [400, UploadErrorCode.invalidFieldName, 'Field name missing'],
+  INVALID_FIELD_NAME: [400, UploadErrorCode.invalidFieldName, 'Invalid field name'],
+  LIMIT_FIELD_NESTING: [400, UploadErrorCode.invalidFieldName, 'Field name nested too deep'],
+  LIMIT_FIELD_ARRAY_INDEX: [400, UploadErrorCode.invalidFieldName, 'Field name array index too large'],
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function positiveInteger(value: unknown, name: string, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new TypeError(`"${name}" option must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+  }
+  return value;
+}
+
+type Shape =
+  | { kind: 'single'; name: string }
+  | { kind: 'array'; name: string; maxCount: number }
+  | { kind: 'fields'; fields: { name: string; maxCount: number }[] }
+  | { kind: 'any' };
+
+function checkShape(options: UploadOptions, files: number): Shape {
+  const given = (['single', 'array', 'fields', 'any'] as const).filter((k) => options[k] !== undefined);
+  if (given.length > 1) throw new TypeError(`"${given.join('", "')}" options cannot be used together`);
+  if (options.maxCount !== undefined && options.array === undefined) {
+    throw new TypeError('"maxCount" option only goes with "array"');
+  }
+  const fieldName = (value: unknown, option: string): string => {
+    if (typeof value !== 'string' || value === '') throw new TypeError(`"${option}" option must be a non-empty string`);
+    return value;
+  };
+  if (options.single !== undefined) return { kind: 'single', name: fieldName(options.single, 'single') };
+  if (options.array !== undefined) {
+    const maxCount = options.maxCount === undefined ? files : positiveInteger(options.maxCount, 'maxCount');
+    return { kind: 'array', name: fieldName(options.array, 'array'), maxCount };
+  }
+  if (options.fields !== undefined) {
+    if (!Array.isArray(options.fields) || options.fields.length === 0) {
+      throw new TypeError('"fields" option must be a non-empty array of { name, maxCount? }');
+    }
+    const fields = options.fields.map((field: unknown) => {
+      if (!isPlainObject(field))
+        throw new TypeError('"fields" option must be a non-empty array of { name, maxCount? }');
+      const name = fieldName(field.name, 'fields[].name');
+      const maxCount = field.maxCount === undefined ? 1 : positiveInteger(field.maxCount, 'fields[].maxCount');
+      return { name, maxCount };
+    });
+    return { kind: 'fields', fields };
+  }
+  if (options.any !== undefined && options.any !== true) throw new TypeError('"any" option must be true when given');
+  return { kind: 'any' };
+}
+
+function checkLimits(limits: unknown, shape: Shape): Required<UploadLimits> {
+  if (limits !== undefined && !isPlainObject(limits)) throw new TypeError('"limits" option must be an object');
+  const given = (limits ?? {}) as Record<string, unknown>;
+  const known = ['fileSize', 'files', 'fields', 'fieldSize', 'fieldNameSize', 'parts', 'bodySize'];
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) throw new TypeError(`"limits.${key}" is not a known limit (${known.join(', ')})`);
+  }
+  const pick = (key: keyof typeof DEFAULT_UPLOAD_LIMITS, allowZero: boolean) =>
+    given[key] === undefined ? DEFAULT_UPLOAD_LIMITS[key] : positiveInteger(given[key], `limits.${key}`, allowZero);
+  const fileSize = pick('fileSize', false);
+  const files = pick('files', true);
+  const fields = pick('fields', true);
+  const fieldSize = pick('fieldSize', true);
+  const fieldNameSize = pick('fieldNameSize', false);
+  const parts = given.parts === undefined ? files + fields : positiveInteger(given.parts, 'limits.parts', true);
+  const maxFiles =
+    shape.kind === 'single'
+      ? 1
+      : shape.kind === 'array'
+        ? Math.min(shape.maxCount, files)
+        : shape.kind === 'fields'
+          ? Math.min(
+              shape.fields.reduce((n, f) => n + f.maxCount, 0),
+              files,
+            )
+          : files;
+  const derived = maxFiles * fileSize + fields * (fieldSize + fieldNameSize) + parts * PART_OVERHEAD + PART_OVERHEAD;
+  const bodySize = given.bodySize === undefined ? derived : positiveInteger(given.bodySize, 'limits.bodySize');
+  return { fileSize, files, fields, fieldSize, fieldNameSize, parts, bodySize };
+}
+
+function allFiles(files: unknown, file: unknown): UploadedFile[] {
+  if (file) return [file as UploadedFile];
+  if (Array.isArray(files)) return files as UploadedFile[];
+  if (files && typeof files === 'object') return Object.values(files as Record<string, UploadedFile[]>).flat();
+  return [];
+}
+
+/**
+ * Multipart/form-data uploads to disk, built on @koa/multer and multer 2. Files get random names under
+ * `dest`, client file names are read as UTF-8, limits have safe defaults, and every file written for
+ * a request that fails (limit, type, aborted connection, an error thrown downstream) is removed.
+ */
+export function upload(options: UploadOptions = {}): Middleware {
+  if (!isPlainObject(options)) throw new TypeError('upload(options): options must be an object');
+  const dest = options.dest ?? path.join(tmpdir(), 'koa-kit-upload');
+  if (typeof dest !== 'string' || dest === '') throw new TypeError('"dest" option must be a non-empty string');
+  if (options.keep !== undefined && typeof options.keep !== 'boolean') {
+    throw new TypeError('"keep" option must be a boolean');
+  }
+  const keep = options.keep ?? false;
+  const accepts = compileAccept(options.accept);
+  const limits0 = options.limits;
+  const shape = checkShape(
+    options,
+    (isPlainObject(limits0) && (limits0.files as number)) || DEFAULT_UPLOAD_LIMITS.files,
+  );
+  const limits = checkLimits(limits0, shape);
+  const expectedFields = new Set(
+    shape.kind === 'single' || shape.kind === 'array'
+      ? [shape.name]
+      : shape.kind === 'fields'
+        ? shape.fields.map((f) => f.name)
+        : [],
+  );
+
+  mkdirSync(dest, { recursive: true });
+  const storage = new TrackingDiskStorage(path.resolve(dest));
+
+  const instance = multer({
+    storage: storage as any,
+    defParamCharset: 'utf8',
+    limits: {
+      fileSize: limits.fileSize,
+      files: limits.files,
+      fields: limits.fields,
+      fieldSize: limits.fieldSize,
+      fieldNameSize: limits.fieldNameSize,
+      parts: limits.parts,
+      fieldNestingDepth: FIELD_NESTING_DEPTH,
+      fieldArrayIndexLimit: FIELD_ARRAY_INDEX_LIMIT,
+    } as any,
+    fileFilter: accepts
+      ? (_req: unknown, file: { mimetype: string; originalname: string }, cb: (err: any, ok?: boolean) => void) => {
+          if (accepts(file.mimetype, file.originalname)) cb(null, true);
+          else cb(httpError(415, UploadErrorCode.typeNotAccepted, 'File type not accepted'));
+        }
+      : undefined,
+    streamHandler: countBody(limits.bodySize),
+  } as any);
+
+  const parse = asKoa(
+    shape.kind === 'single'
+      ? instance.single(shape.name)
+      : shape.kind === 'array'
+        ? instance.array(shape.name, shape.maxCount)
+        : shape.kind === 'fields'
+          ? instance.fields(shape.fields)
+          : instance.any(),
+  );
+
+  const mapError = (err: any, ctx: Context) => {
+    if (isHttpError(err)) return err;
+    const code = err?.code;
+    if (code === 'LIMIT_UNEXPECTED_FILE') {
+      return expectedFields.has(err.field)
+        ? httpError(413, UploadErrorCode.tooManyFiles, 'Too many files', undefined, err)
+        : httpError(400, UploadErrorCode.unexpectedFile, 'Unexpected file field', undefined, err);
+    }
+    const mapped = typeof code === 'string' ? MULTER_CODES[code] : undefined;
+    if (mapped) return httpError(mapped[0], mapped[1], mapped[2], undefined, err);
+    if (!ctx.req.complete && (ctx.req.destroyed || code === 'STREAM_DESTROYED' || code === 'ECONNRESET')) {
+      return httpError(400, UploadErrorCode.aborted, 'Upload aborted', undefined, err);
+    }
+    if (typeof err?.syscall === 'string' || (typeof code === 'string' && /^E[A-Z]+$/.test(code))) {
+      return httpError(500, UploadErrorCode.storageFailed, 'Could not store the upload', undefined, err);
+    }
+    return httpError(400, UploadErrorCode.malformed, 'Malformed multipart body', undefined, err);
+  };
+
+  return async function upload(ctx: Context, next: Next): Promise<void> {
+    if (!ctx.request.is('multipart/form-data')) {
+      const length = ctx.get('content-length');
+      const hasBody = ctx.get('transfer-encoding') !== '' || (length !== '' && length !== '0');
+      if (hasBody) {
+        throw httpError(415, UploadErrorCode.notMultipart, 'Expected multipart/form-data', {
+          'Accept-Post': 'multipart/form-data',
+        });
+      }
+      return next();
+    }
+    const length = ctx.request.length;
+    if (length !== undefined && length > limits.bodySize) {
+      throw httpError(413, UploadErrorCode.bodyTooLarge, 'Request body too large');
+    }
+    sendContinue(ctx.req);
+    const files = storage.begin(ctx.req);
+    let parsed = false;
+    try {
+      await parse(ctx, () => {
+        parsed = true;
+        ctx.state.upload = { files: allFiles(ctx.request.files, ctx.request.file) };
+        return next();
+      });
+    } catch (err) {
+      await files.removeAll();
+      throw parsed ? err : mapError(err, ctx);
+    }
+    if (!keep) {
+      if (ctx.res.writableFinished || ctx.res.destroyed) void files.removeAll();
+      else ctx.res.once('close', () => void files.removeAll());
+    }
+  };
+}
+
+/** multer's stream handler, plus a byte count for bodies sent without `Content-Length`. */
+function countBody(max: number) {
+  return function pipeBody(req: Readable & { headers: Record<string, unknown> }, busboy: Writable): void {
+    if (req.headers['content-length'] === undefined) {
+      let received = 0;
+      const count = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > max) {
+          req.off('data', count);
+          busboy.destroy(httpError(413, UploadErrorCode.bodyTooLarge, 'Request body too large'));
+        }
+      };
+      req.on('data', count);
+    }
+    req.pipe(busboy);
+  };
+}
+
+type NodeMiddleware = (req: any, res: any, callback: (err?: unknown) => void) => void;
+
+/** What @koa/multer does: run multer's middleware, then move what it parsed onto `ctx.request`. */
+function asKoa(middleware: NodeMiddleware): (ctx: Context, next: () => Promise<void>) => Promise<void> {
+  return async (ctx, next) => {
+    await new Promise<void>((resolve, reject) => {
+      middleware(ctx.req, ctx.res, (err) => (err ? reject(err) : resolve()));
+    });
+    const req = ctx.req as typeof ctx.req & { body?: unknown; file?: UploadedFile; files?: unknown };
+    ctx.request.body = req.body;
+    if (req.file) ctx.request.file = req.file;
+    if (req.files) ctx.request.files = req.files as UploadedFile[];
+    delete req.body;
+    delete req.file;
+    delete req.files;
+    return next();
+  };
+}

@@ -1,0 +1,182 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FileStore } from '@tus/file-store';
+import { ERRORS, Upload } from '@tus/utils';
+import type { Context } from 'koa';
+
+/** What one tus request carries through @tus/server into the store and the hooks. */
+export interface TusRequest {
+  ctx: Context;
+  /** Public URL of the collection (`https://host/prefix/files`), or its path with relativeLocation. */
+  base: string;
+  /** `Upload-Concat: partial` on a creation request. */
+  partial: boolean;
+  checksum?: { algorithm: string; digest: Buffer };
+  /** The stored upload as the handler read it, before this request wrote anything. */
+  found?: { id: string; offset: number; size: number | undefined; concat?: string };
+  /** The error an app hook threw, and the upload to remove because of it. */
+  hookError?: unknown;
+  refusedUpload?: string;
+  /** The tus error behind an error response. */
+  tusError?: unknown;
+}
+
+export const tusRequests = new AsyncLocalStorage<TusRequest>();
+
+/** Error objects in @tus/server's shape, for what the store adds. */
+export const STORE_ERRORS = {
+  CHECKSUM_MISMATCH: { status_code: 460, body: 'Checksum Mismatch\n' },
+  FINAL_UPLOAD_PATCH: { status_code: 403, body: 'A final upload cannot be patched\n' },
+} as const;
+
+/** Upload as stored in the `.json` record next to the file. */
+interface StoredUpload {
+  id: string;
+  size?: number;
+  metadata?: Record<string, string | null>;
+  creation_date?: string;
+  concat?: string;
+}
+
+const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'sha512', 'md5'] as const;
+export const SUPPORTED_CHECKSUMS: readonly string[] = CHECKSUM_ALGORITHMS;
+
+/**
+ * @tus/file-store's FileStore plus the checksum and concatenation extensions, and an expiration sweep
+ * that leaves finished uploads alone (the base compares the size with the offset of the record, which
+ * is always 0, so it would delete finished files too).
+ */
+export class KitFileStore extends FileStore {
+  constructor(options: { directory: string; expirationPeriodInMilliseconds: number }) {
+    super(options);
+    this.extensions = [...this.extensions, 'checksum', 'concatenation'];
+  }
+
+  // @tus/server 2 checks for the misspelled name "concatentation" before it accepts Upload-Concat.
+  override hasExtension(extension: string): boolean {
+    return extension === 'concatentation' || super.hasExtension(extension);
+  }
+
+  filePath(id: string): string {
+    const file = path.join(this.directory, id);
+    const rel = path.relative(this.directory, file);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || rel.includes(path.sep)) {
+      throw ERRORS.FILE_NOT_FOUND;
+    }
+    return file;
+  }
+
+  override async create(upload: Upload): Promise<Upload> {
+    if (tusRequests.getStore()?.partial) (upload as Upload & { concat?: string }).concat = 'partial';
+    return super.create(upload);
+  }
+
+  override async getUpload(id: string): Promise<Upload> {
+    const record = (await this.configstore.get(id)) as StoredUpload | undefined;
+    if (!record) throw ERRORS.FILE_NOT_FOUND;
+    const file = this.filePath(id);
+    let size: number;
+    try {
+      const stats = await stat(file);
+      if (!stats.isFile()) throw ERRORS.FILE_NOT_FOUND;
+      size = stats.size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw ERRORS.FILE_NO_LONGER_EXISTS;
+      throw error;
+    }
+    const current = tusRequests.getStore();
+    if (current && !current.found) {
+      current.found = { id, offset: size, size: record.size, concat: record.concat };
+    }
+    return new Upload({
+      id,
+      size: record.size,
+      offset: size,
+      metadata: record.metadata,
+      creation_date: record.creation_date,
+      storage: { type: 'file', path: file },
+    });
+  }
+
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    const current = tusRequests.getStore();
+    if (current?.found?.id === id && current.found.concat?.startsWith('final')) throw STORE_ERRORS.FINAL_UPLOAD_PATCH;
+    const checksum = current?.checksum;
+    if (!checksum) return super.write(readable, id, offset);
+
+    const hash: Hash = createHash(checksum.algorithm);
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    readable.once('error', (error) => hashing.destroy(error));
+    let newOffset: number;
+    try {
+      newOffset = await super.write(readable.pipe(hashing), id, offset);
+    } catch (error) {
+      await truncate(this.filePath(id), offset).catch(() => {});
+      throw error;
+    }
+    if (!hash.digest().equals(checksum.digest)) {
+      // Discard the chunk: the offset stays where the request started.
+      await truncate(this.filePath(id), offset);
+      throw STORE_ERRORS.CHECKSUM_MISMATCH;
+    }
+    return newOffset;
+  }
+
+  /** Creates `upload` (its size already set) as the concatenation of the finished partial uploads. */
+  async concatenate(upload: Upload & { concat: string }, partIds: readonly string[]): Promise<void> {
+    await super.create(upload);
+    const target = this.filePath(upload.id);
+    try {
+      const out = createWriteStream(target, { flags: 'r+', start: 0 });
+      for (const id of partIds) {
+        await pipeline(createReadStream(this.filePath(id)), out, { end: false });
+      }
+      out.end();
+      await new Promise<void>((resolve, reject) => {
+        out.once('close', resolve);
+        out.once('error', reject);
+      });
+    } catch (error) {
+      await this.discard(upload.id);
+      throw error;
+    }
+  }
+
+  /** Removes an upload and its record; a missing file or record is fine. */
+  async discard(id: string): Promise<void> {
+    await rm(this.filePath(id), { force: true });
+    await this.configstore.delete(id).catch(() => {});
+  }
+
+  override async deleteExpired(): Promise<number> {
+    const expiration = this.getExpiration();
+    if (expiration <= 0 || !this.configstore.list) return 0;
+    const now = Date.now();
+    let deleted = 0;
+    for (const id of await this.configstore.list()) {
+      const record = (await this.configstore.get(id)) as StoredUpload | undefined;
+      if (!record?.creation_date || now <= Date.parse(record.creation_date) + expiration) continue;
+      const size = await stat(this.filePath(id)).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      // A finished upload belongs to the app now (onUploadFinish handed it over): leave it.
+      if (size !== undefined && record.size !== undefined && size === record.size && record.concat !== 'partial') {
+        continue;
+      }
+      await this.discard(id);
+      deleted += 1;
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,462 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { MemoryLocker, Server } from '@tus/server';
+import { ERRORS, EXPOSED_HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
+import type { Context, Middleware, Next } from 'koa';
+import { httpError, isHttpError } from './errors.js';
+import { KitFileStore, STORE_ERRORS, SUPPORTED_CHECKSUMS, type TusRequest, tusRequests } from './tus-store.js';
+
+/** An upload being created, as `onUploadCreate` sees it. */
+export interface ResumableUploadInfo {
+  id: string;
+  /** Total length in bytes, or `undefined` while the client defers it (creation-defer-length). */
+  size: number | undefined;
+  /** Decoded `Upload-Metadata` (values are UTF-8 strings, `null` for a key without value). */
+  metadata: Record<string, string | null>;
+  /** `'partial'` for a piece of a parallel upload, `'final'` for the concatenation of pieces. */
+  concat: 'partial' | 'final' | undefined;
+}
+
+/** A finished upload, handed to `onUploadFinish`. */
+export interface FinishedUpload {
+  id: string;
+  /** Where the bytes are on disk. Move or copy the file; the upload record stays until it expires. */
+  path: string;
+  /** Length in bytes. */
+  size: number;
+  metadata: Record<string, string | null>;
+}
+
+/** A lock on one upload id (the shape of @tus/server's lockers). */
+export interface UploadLock {
+  lock(signal: AbortSignal, requestRelease: () => void | Promise<void>): Promise<void>;
+  unlock(): Promise<void>;
+}
+
+/** Hands out locks; share one across processes (for example Redis-backed) when several serve uploads. */
+export interface UploadLocker {
+  newLock(id: string): UploadLock;
+}
+
+/** Options of `resumableUpload()`. */
+export interface ResumableUploadOptions {
+  /** Path of the upload collection as the middleware sees it in `ctx.path`, e.g. `/files`. */
+  path: string;
+  /** Folder the uploads and their `.json` records are stored in (created if missing). */
+  directory: string;
+  /** Largest upload, in bytes. Default 1 GiB. `0` means no limit. */
+  maxSize?: number;
+  /** How long an unfinished upload lives, in milliseconds (expiration extension). Default 24 h; `0`: forever. */
+  expiresIn?: number;
+  /** Least time between two sweeps of expired uploads, in milliseconds, run on a request. Default 1 h; `0`: never. */
+  cleanupInterval?: number;
+  /** Send `Location` as a path instead of an absolute URL. Default `false`. */
+  relativeLocation?: boolean;
+  /** Origins allowed to read responses cross-origin (CORS). Default: any origin (`*`), without credentials. */
+  allowedOrigins?: readonly string[];
+  /** Locker shared by the processes serving uploads. Default: in-memory, for one process. */
+  locker?: UploadLocker;
+  /** Called before an upload is created; throw an HttpError (e.g. 403, 422) to refuse it. */
+  onUploadCreate?: (ctx: Context, upload: ResumableUploadInfo) => void | Promise<void>;
+  /**
+   * Called when an upload has all its bytes, before the client gets its answer. Throw to refuse the file:
+   * the upload is removed and the client gets the error.
+   */
+  onUploadFinish?: (ctx: Context, upload: FinishedUpload) => void | Promise<void>;
+}
+
+/** Error codes `resumableUpload()` throws with (all carry `Tus-Resumable`). */
+export const ResumableUploadErrorCode = {
+  versionUnsupported: 'TUS_VERSION_UNSUPPORTED',
+  headerInvalid: 'TUS_HEADER_INVALID',
+  extensionUnsupported: 'TUS_EXTENSION_UNSUPPORTED',
+  offsetMissing: 'UPLOAD_OFFSET_MISSING',
+  offsetConflict: 'UPLOAD_OFFSET_CONFLICT',
+  contentTypeInvalid: 'UPLOAD_CONTENT_TYPE_INVALID',
+  lengthInvalid: 'UPLOAD_LENGTH_INVALID',
+  lengthExceeded: 'UPLOAD_LENGTH_EXCEEDED',
+  tooLarge: 'UPLOAD_TOO_LARGE',
+  metadataInvalid: 'UPLOAD_METADATA_INVALID',
+  notFound: 'UPLOAD_NOT_FOUND',
+  gone: 'UPLOAD_GONE',
+  terminationRefused: 'UPLOAD_TERMINATION_REFUSED',
+  finalImmutable: 'UPLOAD_FINAL_IMMUTABLE',
+  concatInvalid: 'UPLOAD_CONCAT_INVALID',
+  checksumInvalid: 'CHECKSUM_INVALID',
+  checksumUnsupported: 'CHECKSUM_ALGORITHM_UNSUPPORTED',
+  checksumMismatch: 'CHECKSUM_MISMATCH',
+  aborted: 'UPLOAD_ABORTED',
+  lockTimeout: 'UPLOAD_LOCK_TIMEOUT',
+  refused: 'UPLOAD_REFUSED',
+  hookFailed: 'UPLOAD_HOOK_FAILED',
+  storageFailed: 'UPLOAD_STORAGE_FAILED',
+} as const;
+
+const C = ResumableUploadErrorCode;
+const TUS_CODES = new Map<unknown, string>([
+  [ERRORS.MISSING_OFFSET, C.offsetMissing],
+  [ERRORS.ABORTED, C.aborted],
+  [ERRORS.INVALID_TERMINATION, C.terminationRefused],
+  [ERRORS.ERR_LOCK_TIMEOUT, C.lockTimeout],
+  [ERRORS.INVALID_CONTENT_TYPE, C.contentTypeInvalid],
+  [ERRORS.FILE_NOT_FOUND, C.notFound],
+  [ERRORS.INVALID_OFFSET, C.offsetConflict],
+  [ERRORS.FILE_NO_LONGER_EXISTS, C.gone],
+  [ERRORS.ERR_SIZE_EXCEEDED, C.lengthExceeded],
+  [ERRORS.ERR_MAX_SIZE_EXCEEDED, C.tooLarge],
+  [ERRORS.INVALID_LENGTH, C.lengthInvalid],
+  [ERRORS.INVALID_METADATA, C.metadataInvalid],
+  [ERRORS.FILE_WRITE_ERROR, C.storageFailed],
+  [ERRORS.UNSUPPORTED_CONCATENATION_EXTENSION, C.extensionUnsupported],
+  [ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION, C.extensionUnsupported],
+  [ERRORS.UNSUPPORTED_EXPIRATION_EXTENSION, C.extensionUnsupported],
+  [STORE_ERRORS.CHECKSUM_MISMATCH, C.checksumMismatch],
+  [STORE_ERRORS.FINAL_UPLOAD_PATCH, C.finalImmutable],
+]);
+
+export const DEFAULT_MAX_SIZE = 1024 * 1024 * 1024;
+export const DEFAULT_EXPIRES_IN = 24 * 60 * 60 * 1000;
+export const DEFAULT_CLEANUP_INTERVAL = 60 * 60 * 1000;
+
+/** Thrown inside @tus/server when an app hook failed; the hook's own error is kept on the request. */
+const HOOK_FAILED = { status_code: 500, body: 'Upload hook failed\n' };
+/** Headers @tus/server would read itself; the Location is built from Koa's view of the request instead. */
+const DROPPED_HEADERS = new Set(['forwarded', 'x-forwarded-proto', 'x-forwarded-host']);
+const CHECKSUM_HEADER = /^([a-z0-9-]+) ([A-Za-z0-9+/]+={0,2})$/;
+const ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
+const PREFIX = /^\/[^\s?#]*$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`"${name}" option must be a non-negative integer`);
+  }
+  return value;
+}
+
+function checkHook(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`"${name}" option must be a function`);
+}
+
+/**
+ * tus 1.0 resumable uploads mounted at `path`, built on @tus/server 2 and @tus/file-store: core protocol,
+ * creation, creation-with-upload, creation-defer-length, termination and expiration from the library;
+ * checksum and concatenation (tus-js-client `parallelUploads`) added here. Errors follow the kit's
+ * contract (HttpError with a code and `Tus-Resumable` in `err.headers`).
+ */
+export function resumableUpload(options: ResumableUploadOptions): Middleware {
+  if (!isPlainObject(options)) throw new TypeError('resumableUpload(options): options must be an object');
+  const mount = options.path;
+  if (typeof mount !== 'string' || !/^\/[^?#\s]*$/.test(mount) || mount === '/' || mount.endsWith('/')) {
+    throw new TypeError('"path" option must be a path such as "/files" (leading slash, no trailing slash)');
+  }
+  if (typeof options.directory !== 'string' || options.directory === '') {
+    throw new TypeError('"directory" option must be a non-empty string');
+  }
+  const directory = path.resolve(options.directory);
+  const maxSize = nonNegativeInteger(options.maxSize, 'maxSize', DEFAULT_MAX_SIZE);
+  const expiresIn = nonNegativeInteger(options.expiresIn, 'expiresIn', DEFAULT_EXPIRES_IN);
+  const cleanupInterval = nonNegativeInteger(options.cleanupInterval, 'cleanupInterval', DEFAULT_CLEANUP_INTERVAL);
+  if (options.relativeLocation !== undefined && typeof options.relativeLocation !== 'boolean') {
+    throw new TypeError('"relativeLocation" option must be a boolean');
+  }
+  const relativeLocation = options.relativeLocation ?? false;
+  let allowedOrigins: string[] | undefined;
+  if (options.allowedOrigins !== undefined) {
+    if (!Array.isArray(options.allowedOrigins) || options.allowedOrigins.some((o) => typeof o !== 'string')) {
+      throw new TypeError('"allowedOrigins" option must be an array of origins');
+    }
+    allowedOrigins = [...options.allowedOrigins];
+  }
+  const locker = options.locker ?? new MemoryLocker();
+  if (typeof locker !== 'object' || locker === null || typeof locker.newLock !== 'function') {
+    throw new TypeError('"locker" option must have a newLock(id) method');
+  }
+  checkHook(options.onUploadCreate, 'onUploadCreate');
+  checkHook(options.onUploadFinish, 'onUploadFinish');
+  const { onUploadCreate, onUploadFinish } = options;
+
+  mkdirSync(directory, { recursive: true });
+  const store = new KitFileStore({ directory, expirationPeriodInMilliseconds: expiresIn });
+
+  const finishedOf = (upload: {
+    id: string;
+    size?: number;
+    offset: number;
+    metadata?: Record<string, string | null>;
+  }) => ({
+    id: upload.id,
+    path: store.filePath(upload.id),
+    size: upload.size ?? upload.offset,
+    metadata: { ...(upload.metadata ?? {}) },
+  });
+
+  const runHook = async (request: TusRequest, hook: () => void | Promise<void>, refuse?: string) => {
+    try {
+      await hook();
+    } catch (error) {
+      request.hookError = error;
+      request.refusedUpload = refuse;
+      throw HOOK_FAILED;
+    }
+  };
+
+  const server = new Server({
+    path: mount,
+    datastore: store,
+    maxSize,
+    locker: locker as any,
+    ...(allowedOrigins ? { allowedOrigins } : {}),
+    generateUrl: (_req, { id }) => `${tusRequests.getStore()!.base}/${encodeURIComponent(id)}`,
+    onUploadCreate: async (_req, upload) => {
+      const request = tusRequests.getStore()!;
+      if (onUploadCreate) {
+        const info: ResumableUploadInfo = {
+          id: upload.id,
+          size: upload.size,
+          metadata: { ...(upload.metadata ?? {}) },
+          concat: request.partial ? 'partial' : undefined,
+        };
+        await runHook(request, () => onUploadCreate(request.ctx, info));
+      }
+      return {};
+    },
+    onUploadFinish: async (_req, upload) => {
+      const request = tusRequests.getStore()!;
+      const { found } = request;
+      // Pieces of a parallel upload are not files of their own; a PATCH to a finished upload is no news.
+      if (request.partial || found?.concat === 'partial') return {};
+      if (found && found.size !== undefined && found.offset === found.size) return {};
+      if (onUploadFinish) await runHook(request, () => onUploadFinish(request.ctx, finishedOf(upload)), upload.id);
+      return {};
+    },
+    onResponseError: (_req, error) => {
+      const request = tusRequests.getStore();
+      if (request) request.tusError = error;
+      return undefined;
+    },
+  });
+
+  let nextSweep = cleanupInterval > 0 && expiresIn > 0 ? Date.now() + cleanupInterval : Number.POSITIVE_INFINITY;
+
+  const corsHeaders = (ctx: Context): Record<string, string> => {
+    const origin = (server as unknown as { getCorsOrigin(o: string | null): string | null }).getCorsOrigin(
+      ctx.get('origin') || null,
+    );
+    return origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSED_HEADERS } : {};
+  };
+
+  const fail = (ctx: Context, status: number, code: string, message: string, extra?: Record<string, string>) =>
+    httpError(status, code, message, { 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx), ...extra });
+
+  const publicBase = (ctx: Context): string => {
+    const original = ctx.originalUrl.split('?', 1)[0]!;
+    let prefix = original.endsWith(ctx.path) ? original.slice(0, original.length - ctx.path.length) : '';
+    const forwarded = ctx.app.proxy ? ctx.get('x-forwarded-prefix').trim().replace(/\/+$/, '') : '';
+    if (forwarded && PREFIX.test(forwarded)) prefix = forwarded + prefix;
+    // ctx.path is the path this middleware sees; the collection is `mount` within it.
+    const collection = `${prefix}${mount}`;
+    return relativeLocation ? collection : `${ctx.protocol}://${ctx.host}${collection}`;
+  };
+
+  const idOf = (url: string, ctx: Context): string | undefined => {
+    let pathname: string;
+    try {
+      pathname = new URL(url, `${ctx.protocol}://${ctx.host || 'localhost'}`).pathname;
+    } catch {
+      return undefined;
+    }
+    const slash = pathname.lastIndexOf('/');
+    let id: string;
+    try {
+      id = decodeURIComponent(pathname.slice(slash + 1));
+    } catch {
+      return undefined;
+    }
+    if (!ID.test(id) || !pathname.slice(0, slash).endsWith(mount)) return undefined;
+    return id;
+  };
+
+  const createFinal = async (ctx: Context, request: TusRequest, concat: string): Promise<void> => {
+    if (ctx.get('tus-resumable') !== TUS_RESUMABLE) {
+      throw fail(ctx, 412, C.versionUnsupported, 'Tus-Resumable 1.0.0 required', { 'Tus-Version': TUS_RESUMABLE });
+    }
+    if (ctx.get('upload-length') !== '' || ctx.get('upload-defer-length') !== '') {
+      throw fail(ctx, 400, C.concatInvalid, 'A final upload must not carry Upload-Length');
+    }
+    const urls = concat.slice('final;'.length).trim().split(/ +/).filter(Boolean);
+    const ids = urls.map((url) => idOf(url, ctx));
+    if (urls.length === 0 || ids.some((id) => id === undefined)) {
+      throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat must list partial upload URLs of this endpoint');
+    }
+    let metadata: Record<string, string | null> = {};
+    const rawMetadata = ctx.get('upload-metadata');
+    if (rawMetadata !== '') {
+      try {
+        metadata = Metadata.parse(rawMetadata) as Record<string, string | null>;
+      } catch {
+        throw fail(ctx, 400, C.metadataInvalid, 'Upload-Metadata is invalid');
+      }
+    }
+    let total = 0;
+    for (const id of ids as string[]) {
+      const part = await store.getUpload(id).catch(() => undefined);
+      const record = request.found;
+      request.found = undefined;
+      if (!part || record?.concat !== 'partial' || part.size === undefined || part.offset !== part.size) {
+        throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat names an upload that is not a finished partial upload');
+      }
+      total += part.size;
+    }
+    if (maxSize > 0 && total > maxSize) throw fail(ctx, 413, C.tooLarge, 'Maximum size exceeded');
+    const id = randomBytes(16).toString('hex');
+    if (onUploadCreate) {
+      const info: ResumableUploadInfo = { id, size: total, metadata: { ...metadata }, concat: 'final' };
+      await runHook(request, () => onUploadCreate(ctx, info)).catch(() => {});
+      if (request.hookError !== undefined) throw hookFailure(ctx, request.hookError);
+    }
+    const upload = Object.assign(new Upload({ id, size: total, offset: 0, metadata }), { concat });
+    await store.concatenate(upload, ids as string[]);
+    await Promise.all((ids as string[]).map((part) => store.discard(part)));
+    if (onUploadFinish) {
+      try {
+        await onUploadFinish(ctx, finishedOf({ id, size: total, offset: total, metadata }));
+      } catch (error) {
+        await store.discard(id);
+        throw hookFailure(ctx, error);
+      }
+    }
+    ctx.status = 201;
+    ctx.set({ 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx), Location: `${request.base}/${id}` });
+    ctx.body = '';
+  };
+
+  const hookFailure = (ctx: Context, error: unknown) => {
+    const extra = { 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx) };
+    if (isHttpError(error)) {
+      error.headers = { ...(error.headers ?? {}), ...extra };
+      if (typeof (error as { code?: unknown }).code !== 'string') (error as { code?: string }).code = C.refused;
+      return error;
+    }
+    return httpError(500, C.hookFailed, 'Upload hook failed', extra, error);
+  };
+
+  return async function resumableUpload(ctx: Context, next: Next): Promise<void> {
+    const p = ctx.path;
+    let onCollection = false;
+    if (p === mount || p === `${mount}/`) onCollection = true;
+    else if (
+      !p.startsWith(`${mount}/`) ||
+      p
+        .slice(mount.length + 1)
+        .replace(/\/$/, '')
+        .includes('/')
+    )
+      return next();
+    let method = ctx.method;
+    const override = ctx.get('x-http-method-override').toUpperCase();
+    if (method === 'POST' && (override === 'PATCH' || override === 'DELETE' || override === 'HEAD')) method = override;
+    if (
+      onCollection
+        ? method !== 'POST' && method !== 'OPTIONS'
+        : !['HEAD', 'PATCH', 'DELETE', 'OPTIONS'].includes(method)
+    ) {
+      return next();
+    }
+
+    if (Date.now() >= nextSweep) {
+      nextSweep = Date.now() + cleanupInterval;
+      void store.deleteExpired().catch(() => {});
+    }
+
+    const concat = ctx.get('upload-concat');
+    const request: TusRequest = { ctx, base: publicBase(ctx), partial: method === 'POST' && concat === 'partial' };
+
+    const checksumHeader = ctx.get('upload-checksum');
+    if (checksumHeader !== '' && method !== 'OPTIONS') {
+      const match = CHECKSUM_HEADER.exec(checksumHeader);
+      if (!match) throw fail(ctx, 400, C.checksumInvalid, 'Upload-Checksum is malformed');
+      const algorithm = match[1]!;
+      if (!SUPPORTED_CHECKSUMS.includes(algorithm)) {
+        throw fail(ctx, 400, C.checksumUnsupported, 'Checksum algorithm not supported', {
+          'Tus-Checksum-Algorithm': SUPPORTED_CHECKSUMS.join(','),
+        });
+      }
+      request.checksum = { algorithm, digest: Buffer.from(match[2]!, 'base64') };
+    }
+
+    if (method === 'POST' && concat.startsWith('final;')) {
+      await tusRequests.run(request, () => createFinal(ctx, request, concat));
+      return;
+    }
+
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(ctx.req.headers)) {
+      if (value === undefined || DROPPED_HEADERS.has(name) || name === 'x-http-method-override') continue;
+      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+      else headers.set(name, value);
+    }
+    const req = ctx.req;
+    let body: ReadableStream | null = null;
+    const tusRequest = {
+      method,
+      url: `http://tus.invalid${p}`,
+      headers,
+      get body() {
+        body ??= Readable.toWeb(req) as unknown as ReadableStream;
+        return body;
+      },
+      runtime: { name: 'node', node: { req, res: ctx.res } },
+    };
+    const response = await tusRequests.run(request, () => server.handleWeb(tusRequest as unknown as Request));
+
+    if (request.hookError !== undefined) {
+      if (request.refusedUpload) await store.discard(request.refusedUpload).catch(() => {});
+      throw hookFailure(ctx, request.hookError);
+    }
+
+    const status = response.status;
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== 'content-length' && name !== 'content-type' && name !== 'connection') out[name] = value;
+    });
+    if (status === 200 && method === 'HEAD' && request.found?.concat) out['upload-concat'] = request.found.concat;
+    if (method === 'OPTIONS' && status < 300) out['tus-checksum-algorithm'] = SUPPORTED_CHECKSUMS.join(',');
+
+    if (status >= 400) {
+      if (!ctx.writable || req.destroyed) {
+        // The client is gone (a dropped upload): there is nobody to answer.
+        ctx.respond = false;
+        return;
+      }
+      const text = (await response.text()).trim();
+      const code =
+        TUS_CODES.get(request.tusError) ??
+        (status === 412
+          ? C.versionUnsupported
+          : status === 400 && text.startsWith('Invalid ')
+            ? C.headerInvalid
+            : C.storageFailed);
+      if (status === 412) out['tus-version'] = TUS_RESUMABLE;
+      if (status === 460) {
+        // Koa's error handler turns a status it does not know (460) into 500, so this one is answered here.
+        ctx.status = 460;
+        ctx.set(out);
+        ctx.body = { status: 460, code, message: 'Checksum mismatch' };
+        return;
+      }
+      throw httpError(status, code, status >= 500 ? 'Upload failed' : text || 'Upload refused', out, request.tusError);
+    }
+    ctx.status = status;
+    ctx.set(out);
+    ctx.body = '';
+  };
+}
