@@ -11,9 +11,7 @@ export {
 // in your app to give `ctx.state.user` your own shape.
 declare module 'koa' {
   /** The authenticated principal; extend it with module augmentation in your app. */
-  interface KoaKitUser {
-    [claim: string]: unknown;
-  }
+  interface KoaKitUser extends Record<string, unknown> {}
   interface DefaultState {
     /** The authenticated principal, set by @koa-kit/auth-basic or @koa-kit/jwt. */
     user?: KoaKitUser;
