@@ -111,6 +111,17 @@ function writeNow(ctx: Context): void {
   else res.end(payload);
 }
 
+/** Errors of the connection itself, when the client goes away while the body streams. */
+const CONNECTION_CODES = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** A client that disconnected is not a server error: the failure is the socket's, not the body stream's. */
+function isClientGone(ctx: Context, thrown: unknown): boolean {
+  const code = (thrown as { code?: unknown }).code;
+  if (typeof code !== 'string' || !CONNECTION_CODES.has(code)) return false;
+  const body = ctx.body as { errored?: unknown } | null | undefined;
+  return body?.errored !== thrown;
+}
+
 /**
  * The one error handler, at the top of the stack: renders anything thrown below it as problem
  * details, HTML, text or the status envelope, and emits 5xx errors once on the app.
@@ -121,9 +132,7 @@ export function errors(options?: ErrorsOptions): Middleware {
   // Koa calls ctx.onerror(err) for failures after the chain (a body that cannot be serialized, a
   // stream that fails while piping). One function per factory; `this` is the context.
   const lateOnError = function onerror(this: Context, thrown: unknown): void {
-    if (thrown == null) return;
-    // the client went away while the body was streaming: not a server error
-    if ((thrown as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    if (thrown == null || isClientGone(this, thrown)) return;
     try {
       handle(this, thrown, resolved, true);
     } catch {
