@@ -127,7 +127,7 @@ function plan(groups, settings, fileBytes) {
 // ---------------------------------------------------------------- measuring
 async function measureHttpGroup(group, ctx) {
   const { settings, loader, workDir, redis } = ctx;
-  const members = group.map((s) => ({ s, rounds: [], unit: 'req/s', error: null }));
+  const members = group.map((s) => ({ s, rounds: [], perCpu: [], busy: [], unit: 'req/s', error: null }));
   const servers = new Map();
   const baseOptions = { dataDir: DATA_DIR, redisUrl: redis?.url ?? null };
   let n = 0;
@@ -166,9 +166,15 @@ async function measureHttpGroup(group, ctx) {
       if (m.error) continue;
       try {
         if (!m.server.alive()) throw new Error(`the server process died: ${m.server.output?.() ?? ''}`);
+        const cpu0 = m.server.cpuSeconds();
         const res = await loader.measure({ url: m.server.url, scenario: m.req, durationS: settings.durationS });
+        const cpu = m.server.cpuSeconds() - cpu0;
         checkResponses(m, res);
         m.rounds.push(res.rps);
+        if (cpu0 != null && cpu > 0) {
+          m.perCpu.push(res.requests / cpu);
+          m.busy.push(cpu / res.seconds);
+        }
         log(
           `  round ${r + 1}/${settings.rounds}  ${m.s.name.padEnd(48)} ${Math.round(res.rps).toString().padStart(7)} req/s  p99 ${res.latencyP99} ms`,
         );
@@ -365,14 +371,15 @@ async function main() {
   const skipped = [];
   const skip = new Map();
   for (const s of selected) {
-    const missing = s.requires.filter((r) => !have[r]);
+    const missing = (s.requires ?? []).filter((r) => !have[r]);
     if (missing.length) skip.set(s.name, `needs ${missing.join(', ')}, not installed here`);
   }
   for (let changed = true; changed; ) {
     changed = false;
     for (const s of selected) {
-      if (!skip.has(s.name) && s.reference && skip.has(s.reference)) {
-        skip.set(s.name, `its reference "${s.reference}" is skipped`);
+      const dep = [s.reference, s.of].find((d) => d && skip.has(d));
+      if (!skip.has(s.name) && dep) {
+        skip.set(s.name, `"${dep}" is skipped`);
         changed = true;
       }
     }
@@ -411,7 +418,7 @@ async function main() {
     }
   }
   const http = selected.filter((s) => s.kind === 'http').length;
-  const tp = selected.length - http;
+  const tp = selected.filter((s) => s.kind === 'throughput').length;
   log(
     `Plan: ${http} HTTP members x (${settings.warmupS} s warm-up + ${settings.rounds} rounds x ${settings.durationS} s), ` +
       `${tp} throughput members x ${settings.rounds} rounds${settings.throughputWarmup ? ' + warm-up' : ''}: ` +
@@ -434,6 +441,8 @@ async function main() {
           `  ${s.name}${s.reference ? `  vs ${s.reference}` : '  (reference)'}${s.goal ? `  goal >= ${s.goal}` : ''}  [${s.file}]`,
         );
     }
+    for (const s of selected.filter((x) => x.kind === 'ratio'))
+      log(`ratio: ${s.name} = ${s.of} / ${s.reference}  [${s.file}]`);
     for (const s of skipped) log(`skipped: ${s.name}: ${s.reason}`);
     return 0;
   }
@@ -445,7 +454,7 @@ async function main() {
   let redis = null;
   const measured = [];
   try {
-    if (selected.some((s) => s.requires.includes('redis'))) redis = track(await startRedis());
+    if (selected.some((s) => s.requires?.includes('redis'))) redis = track(await startRedis());
     if (fileBytes) log(`Preparing data files in ${DATA_DIR}`);
     await Promise.all(
       selected.flatMap((s) => Object.entries(s.files ?? {}).map(([n, size]) => ensureFile(DATA_DIR, n, size))),
@@ -464,17 +473,13 @@ async function main() {
   const byName = new Map(measured.map((m) => [m.s.name, m]));
   for (const m of measured) m.value = m.rounds.length ? median(m.rounds) : null;
   const rows = [];
-  for (const m of measured) {
-    if (!m.s.reference) continue;
-    const ref = byName.get(m.s.reference);
-    const row = {
-      name: m.s.name,
-      reference: m.s.reference,
-      goal: m.s.goal,
-      note: m.s.note,
-      maxPeakRssMb: m.s.maxPeakRssMb,
-    };
-    if (m.error) row.error = m.error;
+  for (const s of selected) {
+    if (!s.reference) continue;
+    const m = byName.get(s.kind === 'ratio' ? s.of : s.name);
+    const ref = byName.get(s.reference);
+    const row = { name: s.name, reference: s.reference, goal: s.goal, note: s.note, maxPeakRssMb: s.maxPeakRssMb };
+    if (m.error || m.value == null)
+      row.error = s.kind === 'ratio' ? `"${s.of}" failed: ${m.error ?? 'no figure'}` : (m.error ?? 'no figure');
     else if (ref.error || ref.value == null) row.error = `reference failed: ${ref.error ?? 'no figure'}`;
     else if (m.unit !== ref.unit) row.error = `unit ${m.unit} differs from the reference's ${ref.unit}`;
     else {
@@ -482,6 +487,10 @@ async function main() {
       const per = m.rounds.map((v, i) => (ref.rounds[i] ? v / ref.rounds[i] : null)).filter((x) => x != null);
       if (per.length > 1) row.range = `${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
       if (m.peaks?.length) row.peakRssMb = Math.max(...m.peaks);
+      if (m.perCpu?.length && ref.perCpu?.length) row.perCpuRatio = median(m.perCpu) / median(ref.perCpu);
+      const busy = [m, ref].filter((x) => x.busy?.length).map((x) => ({ name: x.s.name, busy: median(x.busy) }));
+      const idle = busy.filter((b) => b.busy < 0.85);
+      if (idle.length) row.idle = idle.map((b) => `${b.name} ${Math.round(b.busy * 100)}%`).join(', ');
       row.met =
         row.goal == null
           ? null
@@ -514,7 +523,14 @@ async function main() {
   });
   const md = markdown({
     rows,
-    measured: measured.map((m) => ({ name: m.s.name, value: m.value, unit: m.unit, rounds: m.rounds, error: m.error })),
+    measured: measured.map((m) => ({
+      name: m.s.name,
+      value: m.value,
+      unit: m.unit,
+      rounds: m.rounds,
+      error: m.error,
+      busy: m.busy?.length ? median(m.busy) : null,
+    })),
     settings,
     machine,
     problems,
@@ -542,6 +558,8 @@ async function main() {
         measured: measured.map((m) => ({
           name: m.s.name,
           reference: m.s.reference,
+          perCpu: m.perCpu,
+          busy: m.busy,
           unit: m.unit,
           rounds: m.rounds,
           peaks: m.peaks,

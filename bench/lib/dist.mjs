@@ -25,7 +25,7 @@ function newest(dir) {
  * missing: no packages/<pkg>/dist/index.js; stale: a source file is newer than the build.
  */
 export function checkDists(files) {
-  const pkgs = new Set(files.flatMap(kitImports));
+  const pkgs = new Set(files.filter((f) => existsSync(f)).flatMap(kitImports));
   const missing = [];
   const stale = [];
   for (const pkg of pkgs) {

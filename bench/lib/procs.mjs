@@ -66,6 +66,25 @@ function statusField(pid, field) {
 export const peakRssMb = (pid) => statusField(pid, 'VmHWM');
 export const rssMb = (pid) => statusField(pid, 'VmRSS');
 
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system, all threads) a process has used so far, or null. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return null;
+  }
+}
+
 /** Resets VmHWM to the current RSS (Linux `clear_refs` 5); false where that is not possible. */
 export function resetPeakRss(pid) {
   try {

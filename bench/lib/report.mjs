@@ -15,6 +15,8 @@ function notes(row) {
   const n = [];
   if (row.error) n.push(row.error.replace(/\s+/g, ' ').slice(0, 200));
   if (row.range) n.push(`rounds ${row.range}`);
+  if (row.perCpuRatio != null) n.push(`per server CPU-s ${fmtRatio(row.perCpuRatio)}`);
+  if (row.idle) n.push(`server not saturated: ${row.idle} busy`);
   if (row.peakRssMb != null) {
     n.push(`peak RSS ${row.peakRssMb.toFixed(0)} MB${row.maxPeakRssMb ? ` (limit ${row.maxPeakRssMb})` : ''}`);
   }
@@ -93,12 +95,12 @@ export function markdown({ rows, measured, settings, machine, problems, skipped,
   out.push('');
   out.push('## Medians behind the ratios (context, not the headline)');
   out.push('');
-  out.push('| Measured | Median | Rounds |');
-  out.push('| --- | ---: | --- |');
+  out.push('| Measured | Median | Rounds | Server CPU busy |');
+  out.push('| --- | ---: | --- | ---: |');
   for (const m of measured) {
     if (m.error || m.value == null) continue;
     out.push(
-      `| ${m.name} | ${fmtFigure(m)} | ${m.rounds.map((v) => (m.unit === 'req/s' ? Math.round(v) : v.toFixed(0))).join(', ')} |`,
+      `| ${m.name} | ${fmtFigure(m)} | ${m.rounds.map((v) => (m.unit === 'req/s' ? Math.round(v) : v.toFixed(0))).join(', ')} | ${m.busy == null ? '—' : `${Math.round(m.busy * 100)}%`} |`,
     );
   }
   out.push('');

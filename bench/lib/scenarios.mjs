@@ -51,6 +51,7 @@ const THROUGHPUT_KEYS = new Set([
   'estimateS',
   'note',
 ]);
+const RATIO_KEYS = new Set(['name', 'kind', 'of', 'reference', 'goal', 'note']);
 const REQUIREMENTS = new Set(['redis', 'nginx', 'curl']);
 
 function check(s, file, index) {
@@ -61,8 +62,9 @@ function check(s, file, index) {
   if (!s || typeof s !== 'object') fail('must be an object');
   if (typeof s.name !== 'string' || !s.name.trim()) fail('"name" must be a non-empty string');
   const kind = s.kind ?? 'http';
-  if (kind !== 'http' && kind !== 'throughput') fail('"kind" must be "http" or "throughput"');
-  const allowed = kind === 'http' ? HTTP_KEYS : THROUGHPUT_KEYS;
+  if (kind !== 'http' && kind !== 'throughput' && kind !== 'ratio')
+    fail('"kind" must be "http", "throughput" or "ratio"');
+  const allowed = kind === 'http' ? HTTP_KEYS : kind === 'throughput' ? THROUGHPUT_KEYS : RATIO_KEYS;
   for (const k of Object.keys(s)) if (!allowed.has(k)) fail(`unknown field "${k}" for a ${kind} scenario`);
   if (s.reference != null && (typeof s.reference !== 'string' || !s.reference))
     fail('"reference" must be a scenario name');
@@ -86,6 +88,9 @@ function check(s, file, index) {
     if (typeof s.path !== 'string' || !s.path.startsWith('/')) fail('"path" must start with "/"');
     if (s.setup != null && typeof s.setup !== 'function') fail('"setup" must be a function');
     if (s.server === 'nginx' && !requires.includes('nginx')) requires.push('nginx');
+  } else if (kind === 'ratio') {
+    if (typeof s.of !== 'string' || !s.of) fail('"of" must name the measured scenario whose figure is divided');
+    if (typeof s.reference !== 'string') fail('a ratio scenario needs a "reference"');
   } else {
     if (typeof s.run !== 'function') fail('"run" must be an async function (ctx) => ({ value, unit })');
     if (!requires.includes('curl')) requires.push('curl');
@@ -124,19 +129,23 @@ export async function loadScenarios() {
     });
   }
   const byName = new Map(scenarios.map((s) => [s.name, s]));
+  const bad = new Set();
   for (const s of scenarios) {
-    if (s.reference == null) continue;
-    const ref = byName.get(s.reference);
-    if (!ref) problems.push(`scenario "${s.name}" (${s.file}): reference "${s.reference}" does not exist`);
-    else if (ref.kind !== s.kind)
-      problems.push(
-        `scenario "${s.name}" (${s.file}): reference "${s.reference}" is a ${ref.kind} scenario, not ${s.kind}`,
-      );
+    for (const field of s.kind === 'ratio' ? ['of', 'reference'] : ['reference']) {
+      if (s[field] == null) continue;
+      const other = byName.get(s[field]);
+      const kind = s.kind === 'ratio' ? byName.get(s.of)?.kind : s.kind;
+      let why = null;
+      if (!other) why = `${field} "${s[field]}" does not exist`;
+      else if (other.kind === 'ratio') why = `${field} "${s[field]}" is a ratio, not a measured scenario`;
+      else if (kind && other.kind !== kind) why = `${field} "${s[field]}" is a ${other.kind} scenario, not ${kind}`;
+      if (why) {
+        problems.push(`scenario "${s.name}" (${s.file}): ${why}`);
+        bad.add(s.name);
+      }
+    }
   }
-  const valid = scenarios.filter(
-    (s) => s.reference == null || (byName.has(s.reference) && byName.get(s.reference).kind === s.kind),
-  );
-  return { scenarios: valid, problems };
+  return { scenarios: scenarios.filter((s) => !bad.has(s.name)), problems };
 }
 
 /**
@@ -149,14 +158,21 @@ export function select(scenarios, only) {
   const needle = only?.toLowerCase();
   for (const s of scenarios) {
     if (!needle || s.name.toLowerCase().includes(needle) || s.file.toLowerCase().includes(needle)) {
-      for (let cur = s; cur && !wanted.has(cur.name); cur = byName.get(cur.reference)) wanted.add(cur.name);
+      const stack = [s];
+      while (stack.length) {
+        const cur = stack.pop();
+        if (!cur || wanted.has(cur.name)) continue;
+        wanted.add(cur.name);
+        stack.push(byName.get(cur.reference), byName.get(cur.of));
+      }
     }
   }
   return scenarios.filter((s) => wanted.has(s.name));
 }
 
 /** Groups scenarios joined by reference edges; each group is measured together, round by round. */
-export function components(selected) {
+export function components(all) {
+  const selected = all.filter((s) => s.kind !== 'ratio');
   const parent = new Map(selected.map((s) => [s.name, s.name]));
   const find = (n) => {
     while (parent.get(n) !== n) n = parent.get(n);

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_CORE } from './config.mjs';
-import { freePort, killTree, peakRssMb, pinned, resetPeakRss, rssMb, waitForPort } from './procs.mjs';
+import { cpuSeconds, freePort, killTree, peakRssMb, pinned, resetPeakRss, rssMb, waitForPort } from './procs.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SERVERS_DIR = path.resolve(HERE, '../servers');
@@ -23,6 +23,8 @@ function handle({ child, pid, url, name, close }) {
     /** Peak RSS (MB) since start or since the last resetPeakRss(). */
     peakRssMb: () => peakRssMb(pid),
     rssMb: () => rssMb(pid),
+    /** CPU seconds the serving process has used so far. */
+    cpuSeconds: () => cpuSeconds(pid),
     resetPeakRss: () => resetPeakRss(pid),
     alive: () => child.exitCode === null && child.signalCode === null,
     close,
