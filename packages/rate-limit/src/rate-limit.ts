@@ -41,7 +41,11 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
       : memoryCounter(max, s.duration, s.namespace, s.maxKeys);
   const guarded = s.driver === 'redis';
   const limitValue = String(max);
-  const policy = `"${s.namespace}";q=${max};w=${Math.max(1, Math.ceil(s.duration / 1000))}`;
+  const windowSeconds = Math.max(1, Math.ceil(s.duration / 1000));
+  const policy = `"${s.namespace}";q=${max};w=${windowSeconds}`;
+  /** Whole seconds until `reset`, between `floor` and the window length (clocks are sampled apart). */
+  const secondsUntil = (reset: number, floor: number): number =>
+    Math.min(windowSeconds, Math.max(floor, Math.ceil((reset - Date.now()) / 1000)));
   const policyPrefix = `"${s.namespace}";r=`;
 
   // Store health (Redis only): `downUntil` is 0 while healthy; during an outage only one request at a
@@ -64,7 +68,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
   };
 
   const limited = (hit: Hit): Error => {
-    const seconds = Math.max(1, Math.ceil((hit.reset - Date.now()) / 1000));
+    const seconds = secondsUntil(hit.reset, 1);
     const headers = headersFor(hit, seconds);
     headers['Retry-After'] = String(seconds);
     const message = s.errorMessage ?? `Rate limit exceeded, retry in ${seconds} second${seconds === 1 ? '' : 's'}.`;
@@ -127,10 +131,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
       }
       if (standardHeaders) {
         res.setHeader('RateLimit-Policy', policy);
-        res.setHeader(
-          'RateLimit',
-          `${policyPrefix}${hit.remaining};t=${Math.max(0, Math.ceil((hit.reset - Date.now()) / 1000))}`,
-        );
+        res.setHeader('RateLimit', `${policyPrefix}${hit.remaining};t=${secondsUntil(hit.reset, 0)}`);
       }
     }
     return next();

@@ -17,6 +17,18 @@ return {n, ttl}`;
 
 const WINDOW_SHA = createHash('sha1').update(WINDOW_SCRIPT).digest('hex');
 
+/** ioredis states in which a command would wait in the offline queue instead of being sent. */
+const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
+
+/** Raised when the client is disconnected: nothing was sent. */
+export class StoreDisconnectedError extends Error {
+  readonly code = 'RATE_LIMIT_STORE_DISCONNECTED';
+  constructor(status: string) {
+    super(`rate-limit store is disconnected (client status "${status}")`);
+    this.name = 'StoreDisconnectedError';
+  }
+}
+
 /** Raised when the store did not answer within `storeTimeout`. */
 export class StoreTimeoutError extends Error {
   readonly code = 'RATE_LIMIT_STORE_TIMEOUT';
@@ -40,8 +52,8 @@ function toHit(reply: unknown, max: number): Hit {
 
 /**
  * A counter on Redis: one EVALSHA per request (EVAL once after a Redis restart flushed the script
- * cache), each call bounded by `timeout` ms so a down or slow Redis (ioredis queues commands while
- * offline) never holds a request.
+ * cache), each call bounded by `timeout` ms so a down or slow Redis never holds a request, and no call
+ * at all while ioredis knows it is disconnected (it would queue the command, to run it late).
  */
 export function redisCounter(
   client: RateLimitRedisClient,
@@ -64,6 +76,8 @@ export function redisCounter(
 
   return {
     hit(id: string): Promise<Hit> {
+      const status = client.status;
+      if (status !== undefined && DOWN_STATES.has(status)) return Promise.reject(new StoreDisconnectedError(status));
       return new Promise<Hit>((resolve, reject) => {
         const timer = setTimeout(() => reject(new StoreTimeoutError(timeout)), timeout);
         call(prefix + id).then(

@@ -24,6 +24,11 @@ declare module 'koa' {
 export interface RateLimitRedisClient {
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /**
+   * ioredis' connection state. While it is `'reconnecting'`, `'close'` or `'end'` the limiter does not
+   * send (ioredis would queue the command until Redis is back) and answers with `onStoreError` at once.
+   */
+  readonly status?: string;
 }
 
 /** Names of the `X-RateLimit-*` response headers (koa-ratelimit's option of the same name). */
