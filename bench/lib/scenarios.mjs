@@ -55,7 +55,7 @@ const RATIO_KEYS = new Set(['name', 'kind', 'of', 'reference', 'goal', 'note']);
 const REQUIREMENTS = new Set(['redis', 'nginx', 'curl']);
 
 function check(s, file, index) {
-  const where = `${file}[${index}]${s && typeof s.name === 'string' ? ` "${s.name}"` : ''}`;
+  const where = `bench/scenarios/${file}[${index}]${s && typeof s.name === 'string' ? ` "${s.name}"` : ''}`;
   const fail = (msg) => {
     throw new TypeError(`scenario ${where}: ${msg}`);
   };
@@ -124,7 +124,7 @@ export async function loadScenarios() {
           );
         scenarios.push(c);
       } catch (err) {
-        problems.push(`bench/scenarios/${err.message}`);
+        problems.push(err.message);
       }
     });
   }
