@@ -12,7 +12,7 @@ import * as config from './lib/config.mjs';
 import { DATA_DIR, ensureFile, GiB, KiB, MiB } from './lib/data.mjs';
 import { checkDists } from './lib/dist.mjs';
 import { Loader } from './lib/loader.mjs';
-import { cpuModel, hasCurl, hasNginx, hasRedisServer, hasTaskset, hasWrk, pinned } from './lib/procs.mjs';
+import { cpuModel, hasCurl, hasNginx, hasRedisServer, hasTaskset, hasWrk, pinned, setNiceness } from './lib/procs.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { machineNotes, markdown, table } from './lib/report.mjs';
 import { components, loadScenarios, SCENARIOS_DIR, select } from './lib/scenarios.mjs';
@@ -32,6 +32,7 @@ function parseArgs(argv) {
       if (!a.only) throw new Error('--only needs a value (a part of a scenario or file name)');
     } else if (arg.startsWith('--only=')) a.only = arg.slice(7);
     else if (arg === '--quick') a.quick = true;
+    else if (arg === '--nice') a.nice = true;
     else if (arg === '--loader' || arg.startsWith('--loader=')) {
       a.loader = arg.includes('=') ? arg.slice(9) : argv[++i];
       if (a.loader !== 'wrk' && a.loader !== 'autocannon') throw new Error('--loader must be wrk or autocannon');
@@ -48,6 +49,7 @@ const HELP = `npm run bench [-- options]
   --only <text>  only scenarios whose name or scenario file contains <text> (plus their references)
   --quick        ${config.QUICK.rounds} rounds x ${config.QUICK.durationS} s, short warm-up: for development, never written to docs/
   --loader <x>   wrk or autocannon (default: wrk when installed, else autocannon)
+  --nice         run servers and load generator at nice -10 (root only): steadier figures on a busy machine
   --list         print the selected scenarios and the time plan, measure nothing
   --write        write docs/benchmarks.md even for a --only or --quick run
 Full run: ${config.FULL.rounds} rounds x ${config.FULL.durationS} s per scenario and reference, ${config.FULL.warmupS} s warm-up; must finish within 15 min.`;
@@ -353,6 +355,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) return (log(HELP), 0);
   const started = Date.now();
+  if (args.nice) setNiceness(process.getuid?.() === 0 ? -10 : 0);
   const settings = {
     ...(args.quick ? config.QUICK : config.FULL),
     quick: args.quick,
@@ -521,6 +524,7 @@ async function main() {
     nginx: hasNginx ? `${nginxVersion}, 1 worker, sendfile on` : 'not installed',
     redis: redis ? redis.note : 'not used',
     load: `${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`,
+    nice: args.nice && process.getuid?.() === 0 ? -10 : 0,
   });
   const md = markdown({
     rows,

@@ -18,10 +18,21 @@ export const hasNginx = has('nginx', ['-v']);
 export const hasRedisServer = has('redis-server');
 export const hasWrk = has('sh', ['-c', 'command -v wrk']);
 
-/** `[command, args]` that runs `cmd args` pinned to `core` (unpinned where taskset is missing). */
+let niceness = 0;
+/** `--nice`: run servers, the load generator, Redis and curl at this niceness (e.g. -10; needs root). */
+export function setNiceness(n) {
+  niceness = n;
+}
+
+/**
+ * `[command, args]` that runs `cmd args` pinned to `core` (unpinned where taskset is missing), and
+ * with `nice -n <niceness>` when `--nice` was given. nice and taskset exec: the pid is cmd's.
+ */
 export function pinned(core, cmd, args = []) {
-  if (!hasTaskset || core == null) return [cmd, args];
-  return ['taskset', ['-c', String(core), cmd, ...args]];
+  let out = [cmd, args];
+  if (hasTaskset && core != null) out = ['taskset', ['-c', String(core), cmd, ...args]];
+  if (niceness) out = ['nice', ['-n', String(niceness), out[0], ...out[1]]];
+  return out;
 }
 
 export function freePort() {

@@ -77,7 +77,7 @@ export function markdown({ rows, measured, settings, machine, problems, skipped,
   out.push(`- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGb} GB RAM, ${machine.os}`);
   out.push(`- Node ${process.version}; date ${machine.date}; load average (1 min) ${machine.load}`);
   out.push(
-    `- Pinning: ${machine.taskset ? `server (and nginx) on core 0, load generator (${settings.loader} / curl) and Redis on core 1 (\`taskset -c\`)` : 'none (taskset not found): figures are less stable'}; servers run with NODE_ENV=production.`,
+    `- Pinning: ${machine.taskset ? `server (and nginx) on core 0, load generator (${settings.loader} / curl) and Redis on core 1 (\`taskset -c\`)` : 'none (taskset not found): figures are less stable'}; servers run with NODE_ENV=production${machine.nice ? `; servers, load generator and Redis at nice ${machine.nice} (--nice)` : ''}.`,
   );
   out.push(
     `- HTTP scenarios: ${settings.loader === 'wrk' ? 'wrk (one thread)' : 'autocannon 8 (programmatic API, in its own process)'}, ${settings.connections} connections (unless a scenario sets its own), pipelining ${settings.pipelining}; ` +
