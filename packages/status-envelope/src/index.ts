@@ -1,1 +1,6 @@
-export const placeholder = true;
+export type { CodeEntry, Codes } from './codes.js';
+export { codes } from './codes.js';
+export type { Envelope, EnvelopeState, StatusEnvelopeOptions } from './envelope.js';
+export { statusEnvelope } from './envelope.js';
+export type { ThirdPartyCode, ThirdPartyError, ThirdPartyErrorProps } from './third-party.js';
+export { thirdPartyError } from './third-party.js';
