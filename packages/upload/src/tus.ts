@@ -341,10 +341,17 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
 
   const hookFailure = (ctx: Context, error: unknown) => {
     const extra = { 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx) };
-    if (isHttpError(error)) {
-      error.headers = { ...(error.headers ?? {}), ...extra };
-      if (typeof (error as { code?: unknown }).code !== 'string') (error as { code?: string }).code = C.refused;
-      return error;
+    // An http-errors HttpError, or any Error with a 4xx/5xx status as Koa's own handler accepts it.
+    const status = (error as { status?: unknown } | null)?.status;
+    if (
+      isHttpError(error) ||
+      (error instanceof Error && Number.isInteger(status) && (status as number) >= 400 && (status as number) < 600)
+    ) {
+      const e = error as Error & { headers?: Record<string, string>; code?: unknown; expose?: boolean; status: number };
+      e.headers = { ...(e.headers ?? {}), ...extra };
+      if (typeof e.code !== 'string') e.code = C.refused;
+      if (typeof e.expose !== 'boolean') e.expose = e.status < 500;
+      return e;
     }
     return httpError(500, C.hookFailed, 'Upload hook failed', extra, error);
   };
@@ -432,7 +439,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     if (method === 'OPTIONS' && status < 300) out['tus-checksum-algorithm'] = SUPPORTED_CHECKSUMS.join(',');
 
     if (status >= 400) {
-      if (!ctx.writable || req.destroyed) {
+      if (!ctx.writable) {
         // The client is gone (a dropped upload): there is nobody to answer.
         ctx.respond = false;
         return;
