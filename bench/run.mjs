@@ -33,7 +33,10 @@ function parseArgs(argv) {
     } else if (arg.startsWith('--only=')) a.only = arg.slice(7);
     else if (arg === '--quick') a.quick = true;
     else if (arg === '--nice') a.nice = true;
-    else if (arg === '--loader' || arg.startsWith('--loader=')) {
+    else if (arg === '--out' || arg.startsWith('--out=')) {
+      a.out = arg.includes('=') ? arg.slice(6) : argv[++i];
+      if (!a.out) throw new Error('--out needs a file name');
+    } else if (arg === '--loader' || arg.startsWith('--loader=')) {
       a.loader = arg.includes('=') ? arg.slice(9) : argv[++i];
       if (a.loader !== 'wrk' && a.loader !== 'autocannon') throw new Error('--loader must be wrk or autocannon');
       if (a.loader === 'wrk' && !hasWrk) throw new Error('--loader wrk: wrk is not installed (apt-get install wrk)');
@@ -51,6 +54,7 @@ const HELP = `npm run bench [-- options]
   --loader <x>   wrk or autocannon (default: wrk when installed, else autocannon)
   --nice         run servers and load generator at nice -10 (root only): steadier figures on a busy machine
   --list         print the selected scenarios and the time plan, measure nothing
+  --out <file>   write the report to <file> (instead of docs/benchmarks.md or bench/results/latest.md)
   --write        write docs/benchmarks.md even for a --only or --quick run
 Full run: ${config.FULL.rounds} rounds x ${config.FULL.durationS} s per scenario and reference, ${config.FULL.warmupS} s warm-up; must finish within 15 min.`;
 
@@ -576,7 +580,10 @@ async function main() {
     ),
   );
   const full = !args.only && !args.quick;
-  if (full || args.write) {
+  if (args.out) {
+    await writeFile(path.resolve(args.out), md);
+    log(`Wrote ${args.out}`);
+  } else if (full || args.write) {
     await writeFile(REPORT, md);
     log(`Wrote ${path.relative(ROOT, REPORT)}`);
   } else {

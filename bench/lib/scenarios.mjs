@@ -4,7 +4,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const SCENARIOS_DIR = path.resolve(HERE, '../scenarios');
+/** bench/scenarios, or KOA_KIT_BENCH_SCENARIOS (the harness's own tests use another folder). */
+export const SCENARIOS_DIR = process.env.KOA_KIT_BENCH_SCENARIOS
+  ? path.resolve(process.env.KOA_KIT_BENCH_SCENARIOS)
+  : path.resolve(HERE, '../scenarios');
 
 /** The reference most HTTP scenarios are measured against. */
 export const BARE_KOA = Object.freeze({

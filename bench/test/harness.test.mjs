@@ -1,0 +1,149 @@
+// The harness's own tests: `npm test -w @koa-kit/bench` (node:test; not part of the root vitest run).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'koa-kit-bench-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function scenarioDir(name, files) {
+  const dir = path.join(tmp, name);
+  for (const [file, text] of Object.entries(files)) {
+    writeFileSync(path.join(mkdirp(dir), file), text);
+  }
+  return dir;
+}
+function mkdirp(dir) {
+  spawnSync('mkdir', ['-p', dir]);
+  return dir;
+}
+
+async function load(dir) {
+  process.env.KOA_KIT_BENCH_SCENARIOS = dir;
+  // A fresh module instance per folder: SCENARIOS_DIR is read at import.
+  const mod = await import(`../lib/scenarios.mjs?dir=${encodeURIComponent(dir)}`);
+  return { mod, ...(await mod.loadScenarios()) };
+}
+
+describe('scenario files', () => {
+  test('valid scenarios load; each broken one is reported with its file and name, the rest still load', async () => {
+    const dir = scenarioDir('mixed', {
+      'a.mjs': `export default [
+        { name: 'json', server: 'bare.mjs', path: '/api', reference: 'bare koa', goal: 0.9 },
+        { name: 'typo', server: 'bare.mjs', path: '/api', refrence: 'bare koa' },
+        { name: 'no path', server: 'bare.mjs', reference: 'bare koa' },
+        { name: 'escape', server: '../run.mjs', path: '/' },
+        { name: 'dangling', server: 'bare.mjs', path: '/api', reference: 'nope' },
+        { name: 'goal alone', server: 'bare.mjs', path: '/api', goal: 2 },
+        { name: 'tp', kind: 'throughput', run: async () => ({ value: 1, unit: 'MB/s' }) },
+        { name: 'mixed kinds', server: 'bare.mjs', path: '/api', reference: 'tp' },
+        { name: 'json over tp', kind: 'ratio', of: 'json', reference: 'tp' },
+        { name: 'json ratio', kind: 'ratio', of: 'json', reference: 'bare koa' },
+      ];`,
+      'b.mjs': `export default [{ name: 'json', server: 'bare.mjs', path: '/api' }];`,
+      'c.mjs': 'export default {};',
+      'd.mjs': 'export default [ syntax error',
+    });
+    const { scenarios, problems } = await load(dir);
+    assert.deepEqual(scenarios.map((s) => s.name).sort(), ['bare koa', 'json', 'json ratio', 'tp']);
+    const text = problems.join('\n');
+    for (const expected of [
+      /a\.mjs\[1\] "typo": unknown field "refrence"/,
+      /"no path": "path" must start with/,
+      /"escape": "server" must be a file under bench\/servers/,
+      /"dangling".*reference "nope" does not exist/,
+      /"goal alone": a "goal" needs a "reference"/,
+      /"mixed kinds".*is a throughput scenario, not http/,
+      /"json over tp".*is a throughput scenario, not http/,
+      /"json" is used twice/,
+      /c\.mjs: the default export must be an array/,
+      /d\.mjs: /,
+    ]) {
+      assert.match(text, expected);
+    }
+  });
+
+  test('--only keeps the matches and every reference they need; groups follow reference edges', async () => {
+    const dir = scenarioDir('graph', {
+      'x.mjs': `export default [
+        { name: 'mem', server: 'bare.mjs', path: '/api', reference: 'bare koa' },
+        { name: 'redis', server: 'bare.mjs', path: '/api', reference: 'mem' },
+        { name: 'nginx small', server: 'nginx', path: '/4KiB.bin' },
+        { name: 'static small', server: 'bare.mjs', path: '/api', reference: 'nginx small' },
+        { name: 'up ref', kind: 'throughput', run: async () => ({ value: 1, unit: 'MB/s' }) },
+        { name: 'up', kind: 'throughput', reference: 'up ref', run: async () => ({ value: 1, unit: 'MB/s' }) },
+        { name: 'redis vs bare', kind: 'ratio', of: 'redis', reference: 'bare koa' },
+      ];`,
+    });
+    const { mod, scenarios, problems } = await load(dir);
+    assert.deepEqual(problems, []);
+    const names = (list) => list.map((s) => s.name);
+    assert.deepEqual(names(mod.select(scenarios, 'REDIS')), ['bare koa', 'mem', 'redis', 'redis vs bare']);
+    assert.deepEqual(names(mod.select(scenarios, 'x.mjs')), names(scenarios)); // bare koa comes in as a reference
+    assert.deepEqual(names(mod.select(scenarios, 'nothing matches')), []);
+    const groups = mod.components(scenarios).map(names);
+    assert.deepEqual(groups, [
+      ['bare koa', 'mem', 'redis'],
+      ['nginx small', 'static small'],
+      ['up ref', 'up'],
+    ]);
+    assert.equal(scenarios.find((s) => s.name === 'nginx small').requires.includes('nginx'), true);
+  });
+});
+
+describe('a quick run end to end', () => {
+  test('measures scenario and reference in one group, reports ratios, and turns a wrong status into an error', () => {
+    const dir = scenarioDir('e2e', {
+      'selftest.mjs': `export default [
+        { name: 'selftest text', server: 'bare.mjs', path: '/text', reference: 'bare koa', goal: 0.01 },
+        { name: 'selftest echo', server: 'bare.mjs', path: '/echo', method: 'POST', body: { a: 1 }, reference: 'bare koa', goal: 1000 },
+        { name: 'selftest 404', server: 'bare.mjs', path: '/none', expectStatus: 404, reference: 'bare koa' },
+        { name: 'selftest wrong status', server: 'bare.mjs', path: '/none', reference: 'bare koa' },
+        { name: 'selftest upload ref', kind: 'throughput', estimateS: 1, run: async (ctx) => {
+            const file = await ctx.file('selftest-1MiB.bin', ctx.sizes.MiB);
+            const s = await ctx.server('plain-upload.mjs');
+            const r = await ctx.upload(s.url + '/upload/x', file);
+            if (JSON.parse(r.body).bytes !== ctx.sizes.MiB) throw new Error('short upload');
+            return { value: r.mbPerS, unit: 'MB/s' };
+          } },
+        { name: 'selftest upload', kind: 'throughput', reference: 'selftest upload ref', maxPeakRssMb: 100000, run: async (ctx) => {
+            const file = await ctx.file('selftest-1MiB.bin', ctx.sizes.MiB);
+            const s = await ctx.server('plain-upload.mjs');
+            const r = await ctx.upload(s.url + '/upload/y', file);
+            return { value: r.mbPerS, unit: 'MB/s' };
+          } },
+      ];`,
+    });
+    const out = path.join(tmp, 'report.md');
+    const run = spawnSync(
+      process.execPath,
+      [path.join(BENCH, 'run.mjs'), '--quick', '--only', 'selftest', '--out', out],
+      {
+        env: { ...process.env, KOA_KIT_BENCH_SCENARIOS: dir },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    assert.equal(run.status, 1, `exit 1 because one scenario failed\n${run.stdout}\n${run.stderr}`);
+    const md = readFileSync(out, 'utf8');
+    const row = (name) => md.split('\n').find((l) => l.startsWith(`| ${name} |`));
+    assert.match(row('selftest text'), /^\| selftest text \| bare koa \| \d+\.\d\d \| >= 0\.01 \| yes \|/);
+    assert.match(row('selftest echo'), /^\| selftest echo \| bare koa \| \d+\.\d\d \| >= 1000 \| \*\*no\*\* \|/);
+    assert.match(row('selftest 404'), /^\| selftest 404 \| bare koa \| \d+\.\d\d \| — \| — \|/);
+    assert.match(row('selftest wrong status'), /\| error \| preflight GET \/none answered 404/);
+    assert.match(
+      row('selftest upload'),
+      /^\| selftest upload \| selftest upload ref \| \d+\.\d\d \| — \| — \| .*peak RSS \d+ MB/,
+    );
+    assert.match(md, /Goals met: 1 of 2; missed: selftest echo; errors: 1\./);
+    assert.match(md, /Node v\d+/);
+    assert.match(md, /2 rounds x 1 s/);
+    // The same table is printed.
+    assert.ok(run.stdout.includes(row('selftest text')));
+  });
+});
