@@ -13,10 +13,11 @@ import { DATA_DIR, ensureFile, GiB, KiB, MiB } from './lib/data.mjs';
 import { checkDists } from './lib/dist.mjs';
 import { Loader } from './lib/loader.mjs';
 import { cpuModel, hasCurl, hasNginx, hasRedisServer, hasTaskset, hasWrk, pinned, setNiceness } from './lib/procs.mjs';
+import { byPackage, topSelf } from './lib/profile.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { machineNotes, markdown, table } from './lib/report.mjs';
 import { components, loadScenarios, SCENARIOS_DIR, select } from './lib/scenarios.mjs';
-import { SERVERS_DIR, startNginx, startNodeServer } from './lib/server.mjs';
+import { profileServersInto, SERVERS_DIR, startNginx, startNodeServer } from './lib/server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPORT = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -33,6 +34,7 @@ function parseArgs(argv) {
     } else if (arg.startsWith('--only=')) a.only = arg.slice(7);
     else if (arg === '--quick') a.quick = true;
     else if (arg === '--nice') a.nice = true;
+    else if (arg === '--cpu-prof') a.cpuProf = true;
     else if (arg === '--out' || arg.startsWith('--out=')) {
       a.out = arg.includes('=') ? arg.slice(6) : argv[++i];
       if (!a.out) throw new Error('--out needs a file name');
@@ -52,6 +54,7 @@ const HELP = `npm run bench [-- options]
   --only <text>  only scenarios whose name or scenario file contains <text> (plus their references)
   --quick        ${config.QUICK.rounds} rounds x ${config.QUICK.durationS} s, short warm-up: for development, never written to docs/
   --loader <x>   wrk or autocannon (default: wrk when installed, else autocannon)
+  --cpu-prof     each server writes a CPU profile to bench/results/profiles/ (summarised at the end)
   --nice         run servers and load generator at nice -10 (root only): steadier figures on a busy machine
   --list         print the selected scenarios and the time plan, measure nothing
   --out <file>   write the report to <file> (instead of docs/benchmarks.md or bench/results/latest.md)
@@ -359,6 +362,11 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) return (log(HELP), 0);
   const started = Date.now();
+  const profileDir = path.join(RESULTS, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  if (args.cpuProf) {
+    await mkdir(profileDir, { recursive: true });
+    profileServersInto(profileDir);
+  }
   if (args.nice) setNiceness(process.getuid?.() === 0 ? -10 : 0);
   const settings = {
     ...(args.quick ? config.QUICK : config.FULL),
@@ -589,6 +597,22 @@ async function main() {
   } else {
     await writeFile(path.join(RESULTS, 'latest.md'), md);
     log(`Wrote bench/results/latest.md (docs/benchmarks.md is written by full runs, or with --write)`);
+  }
+  if (args.cpuProf) {
+    const { readdirSync } = await import('node:fs');
+    for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
+      const file = path.join(profileDir, f);
+      log(`\nCPU profile ${path.relative(ROOT, file)}`);
+      log(
+        `  by package: ${byPackage(file)
+          .map((e) => `${e.name} ${(e.share * 100).toFixed(1)}%`)
+          .join(', ')}`,
+      );
+      log('  top self time:');
+      for (const e of topSelf(path.join(profileDir, f), 12)) {
+        log(`  ${(e.share * 100).toFixed(1).padStart(5)}%  ${e.name}  ${e.where}`);
+      }
+    }
   }
   const failed = rows.some((r) => r.error) || refErrors.length > 0 || problems.length > 0;
   return failed ? 1 : 0;

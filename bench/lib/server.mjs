@@ -35,9 +35,21 @@ function handle({ child, pid, url, name, close }) {
  * Starts bench/servers/<file> in a new Node process pinned to the server core, NODE_ENV=production.
  * `options` is what the module's default export receives.
  */
+let profileDir = null;
+let profiles = 0;
+/** `--cpu-prof`: every server process writes a V8 CPU profile into `dir` when it stops. */
+export function profileServersInto(dir) {
+  profileDir = dir;
+}
+
 export async function startNodeServer(file, options) {
   const abs = path.resolve(SERVERS_DIR, file);
-  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [path.join(HERE, 'server-host.mjs')]);
+  const flags = [];
+  if (profileDir) {
+    const label = `${file.replace(/\.mjs$/, '')}${Object.keys(options).length ? `-${++profiles}` : ''}`;
+    flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}.cpuprofile`);
+  }
+  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...flags, path.join(HERE, 'server-host.mjs')]);
   const child = spawn(cmd, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
