@@ -360,7 +360,10 @@ async function measureThroughputGroup(group, ctx) {
 // ---------------------------------------------------------------- main
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  if (args.help) return (log(HELP), 0);
+  if (args.help) {
+    log(HELP);
+    return 0;
+  }
   const started = Date.now();
   const profileDir = path.join(RESULTS, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   if (args.cpuProf) {

@@ -17,7 +17,9 @@ export function topSelf(file, n = 15) {
   const prof = JSON.parse(readFileSync(file, 'utf8'));
   const deltas = prof.timeDeltas ?? [];
   const sampleMs = new Map();
-  prof.samples?.forEach((id, i) => sampleMs.set(id, (sampleMs.get(id) ?? 0) + (deltas[i] ?? 0) / 1000));
+  prof.samples?.forEach((id, i) => {
+    sampleMs.set(id, (sampleMs.get(id) ?? 0) + (deltas[i] ?? 0) / 1000);
+  });
   const byFn = new Map();
   let total = 0;
   for (const node of prof.nodes) {
