@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.base';
 
-export default packageConfig();
+// keepNames: the returned middleware keeps its name (DEBUG=koa* shows it) even where the bundler renames it.
+export default packageConfig({ keepNames: true });
