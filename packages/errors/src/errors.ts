@@ -89,7 +89,8 @@ function handle(ctx: Context, thrown: unknown, options: ResolvedOptions, late: b
     ctx.body = rendered.body;
   }
   emit(ctx, err, problem.status, options);
-  if (late) writeNow(ctx);
+  // past Koa's respond(), or a handler that took over the response (ctx.respond = false): write it here
+  if (late || ctx.respond === false) writeNow(ctx);
 }
 
 /** Writes the rendered response directly: used when Koa's respond() is already past. */

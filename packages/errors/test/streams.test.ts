@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -21,6 +22,7 @@ let current: TestApp | undefined;
 beforeAll(async () => {
   dir = await tempDir('koa-kit-errors-');
   await writeFile(path.join(dir.path, 'hello.txt'), 'hello world');
+  await writeFile(path.join(dir.path, 'big.bin'), randomBytes(3 * 1024 * 1024 + 17));
 });
 afterAll(() => dir.remove());
 afterEach(async () => {
@@ -146,6 +148,27 @@ describe('body streams that fail before their first byte', () => {
     expect(await raw(`${url}/slow`)).toMatchObject({ status: 200, body: 'ab', aborted: false });
     const empty = await fetch(`${url}/file`, { method: 'HEAD' });
     expect(empty.status).toBe(200);
+  });
+
+  test('a 3 MiB file arrives byte for byte after the wait for its first chunk', async () => {
+    const url = await serve((ctx) => {
+      ctx.body = createReadStream(path.join(dir.path, 'big.bin'));
+    });
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const received = Buffer.from(await res.arrayBuffer());
+    expect(received.equals(await readFile(path.join(dir.path, 'big.bin')))).toBe(true);
+  });
+
+  test('a handler that took over the response (ctx.respond = false) still gets its error rendered', async () => {
+    const url = await serve((ctx) => {
+      ctx.respond = false;
+      throw Object.assign(new Error('bad'), { status: 400, expose: true });
+    });
+    const res = await raw(url);
+    expect(res.status).toBe(400);
+    expect(res.aborted).toBe(false);
+    expect(JSON.parse(res.body).detail).toBe('bad');
   });
 
   test('an empty stream gives an empty 200', async () => {
