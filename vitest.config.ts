@@ -27,6 +27,15 @@ export default defineConfig({
         extends: true as const,
         test: { name: 'demo', root: here('./examples/demo'), include: ['test/**/*.test.ts'] },
       },
+      // The browser test needs Chromium: only `npm run test:e2e` runs it.
+      ...(process.env.KOA_KIT_E2E === '1'
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'e2e', root: here('./examples/demo'), include: ['e2e/**/*.e2e.ts'], testTimeout: 120_000 },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -12,7 +12,11 @@
 
   async function api(path, { method = 'GET', headers = {}, body } = {}) {
     const auth = token ? { Authorization: `Bearer ${token}` } : {};
-    const res = await fetch(path, { method, headers: { Accept: 'application/json', ...auth, ...headers }, body });
+    const res = await fetch(path, {
+      method,
+      headers: { Accept: 'application/json', 'X-Requested-With': 'fetch', ...auth, ...headers },
+      body,
+    });
     const envelope = await res.json().catch(() => ({ code: res.status, message: res.statusText, data: null }));
     if (!res.ok) throw new Error(envelope.message || res.statusText);
     return envelope.data;
@@ -106,6 +110,13 @@
         $('upload-percent').textContent = `${percent}%`;
       },
       onError(err) {
+        // tus-js-client does not retry while the browser is offline: wait for the network, then
+        // resume from the offset the server has (start() asks it with a HEAD request).
+        if (!navigator.onLine) {
+          $('upload-status').textContent = 'offline: waiting for the network';
+          window.addEventListener('online', () => upload.start(), { once: true });
+          return;
+        }
         $('upload-status').textContent = 'failed';
         showError(err.originalResponse?.getBody() ? safeMessage(err.originalResponse.getBody()) : err.message);
       },
