@@ -257,6 +257,32 @@ describe('basicAuth with validate', () => {
     expect(err).toMatchObject({ code: 'AUTH_VALIDATE_FAILED', expose: false });
     expect(err?.cause.message).toBe('db password is hunter2');
   });
+
+  it('survives a client that aborts while validate is pending', async () => {
+    let finished = 0;
+    const { app } = make(
+      basicAuth({
+        validate: async (name) => {
+          await new Promise((r) => setTimeout(r, 150));
+          finished++;
+          return { name };
+        },
+      }),
+    );
+    const server = await listen(app);
+    try {
+      const authorization = `Basic ${b64('ann:pw')}`;
+      await expect(
+        fetch(`${server.url}/`, { headers: { authorization }, signal: AbortSignal.timeout(30) }),
+      ).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 250));
+      expect(finished).toBe(1);
+      const res = await fetch(`${server.url}/`, { headers: { authorization } });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('basicAuth proxy: true', () => {

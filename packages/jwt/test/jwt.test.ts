@@ -314,6 +314,35 @@ describe('jwt key resolver (kid rotation)', () => {
     expect(garbage.status).toBe(500);
     expect(current?.errors.take()).toMatchObject([{ code: 'JWT_KEY_INVALID', expose: false }]);
   });
+
+  it('survives a client that aborts while the key resolver is pending', async () => {
+    let resolved = 0;
+    const { app } = make(
+      jwt({
+        secret: async () => {
+          await new Promise((r) => setTimeout(r, 150));
+          resolved++;
+          return SECRET;
+        },
+        algorithms: ['HS256'],
+      }),
+    );
+    const server = await listen(app);
+    try {
+      const aborted = fetch(`${server.url}/`, {
+        headers: { authorization: `Bearer ${hs()}` },
+        signal: AbortSignal.timeout(30),
+      });
+      await expect(aborted).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 250));
+      expect(resolved).toBe(1);
+      const res = await fetch(`${server.url}/`, { headers: { authorization: `Bearer ${hs({ sub: 'next' })}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { user: { sub: string } }).user.sub).toBe('next');
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('jwt cache and revocation', () => {
@@ -375,6 +404,20 @@ describe('jwt cache and revocation', () => {
     const res = await call();
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('TOKEN_EXPIRED');
+  });
+
+  it('checks nbf on a cache hit too (a clock set back before nbf refuses the cached token)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = new Date('2030-01-01T00:00:00Z');
+    vi.setSystemTime(start);
+    const { app } = make(jwt({ secret: SECRET, algorithms: ['HS256'] }));
+    const token = hs({ sub: 'u1', nbf: Math.floor(start.getTime() / 1000) - 5 }, { expiresIn: 3600 });
+    const call = () => request(app.callback()).get('/').set('Authorization', `Bearer ${token}`);
+    expect((await call()).status).toBe(200);
+    vi.setSystemTime(start.getTime() - 60_000);
+    const res = await call();
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('TOKEN_NOT_YET_VALID');
   });
 
   it('re-verifies after the cache ttl, so a withdrawn key stops working', async () => {

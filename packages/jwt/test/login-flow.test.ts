@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import Router from '@koa/router';
 import { basicAuth } from '@koa-kit/auth-basic';
 import { jwt, requireScope, sign } from '@koa-kit/jwt';
 import { collectAppErrors, listen } from '@koa-kit/testing';
-import Router from '@koa/router';
 import Koa from 'koa';
 import { afterEach, expect, it } from 'vitest';
 
@@ -24,10 +24,14 @@ function buildApp(secret: string) {
   const scopes: Record<string, string> = { alice: 'notes:read notes:write', bob: 'notes:read' };
 
   const auth = new Router();
-  auth.post('/login', basicAuth({ users: { alice: 'correct horse', bob: 'battery staple' }, realm: 'login' }), (ctx) => {
-    const name = ctx.state.user?.name as string;
-    ctx.body = { token: sign({ sub: name, scope: scopes[name] }, secret, { algorithm: 'HS256', expiresIn: '15m' }) };
-  });
+  auth.post(
+    '/login',
+    basicAuth({ users: { alice: 'correct horse', bob: 'battery staple' }, realm: 'login' }),
+    (ctx) => {
+      const name = ctx.state.user?.name as string;
+      ctx.body = { token: sign({ sub: name, scope: scopes[name] }, secret, { algorithm: 'HS256', expiresIn: '15m' }) };
+    },
+  );
 
   const api = new Router({ prefix: '/api' });
   api.use(jwt({ secret, algorithms: ['HS256'] }));
@@ -64,9 +68,14 @@ it('logs in with Basic auth, gets a JWT, and uses it on the API', async () => {
   expect(me).toEqual({ status: 200, body: '{"sub":"alice"}' });
   expect((await curl('-X', 'POST', '--oauth2-bearer', token, `${server.url}/api/notes`)).status).toBe(201);
 
-  const bob = JSON.parse((await curl('-X', 'POST', '-u', 'bob:battery staple', `${server.url}/login`)).body).token as string;
+  const bob = JSON.parse((await curl('-X', 'POST', '-u', 'bob:battery staple', `${server.url}/login`)).body)
+    .token as string;
   expect((await curl('-X', 'POST', '--oauth2-bearer', bob, `${server.url}/api/notes`)).status).toBe(403);
   expect((await curl(`${server.url}/api/me`)).status).toBe(401);
   // Koa emits exposed 4xx errors too; every one here is a deliberate refusal.
-  expect(errors.take().map((e) => (e as { code: string }).code)).toEqual(['CREDENTIALS_INVALID', 'INSUFFICIENT_SCOPE', 'TOKEN_MISSING']);
+  expect(errors.take().map((e) => (e as { code: string }).code)).toEqual([
+    'CREDENTIALS_INVALID',
+    'INSUFFICIENT_SCOPE',
+    'TOKEN_MISSING',
+  ]);
 });

@@ -1,5 +1,5 @@
 // Compile-time checks, run by `npx tsc -p tsconfig.json --noEmit` (the repository typecheck).
-import { jwt, type JwtState, sign } from '@koa-kit/jwt';
+import { type JwtState, jwt, sign } from '@koa-kit/jwt';
 import Koa from 'koa';
 
 const app = new Koa();
