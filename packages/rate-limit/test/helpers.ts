@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { HttpError } from 'http-errors';
 import Koa from 'koa';
 
@@ -53,4 +54,36 @@ export function assertOnlyRefusals(errors: unknown[], codes: string[] = ['RATE_L
       throw new Error(`unexpected app error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
   }
+}
+
+/**
+ * Opens `n` connections first, waits until the server has accepted them, then writes one GET on each in the same tick, so the server reads
+ * them in one turn of its event loop; resolves to the status codes.
+ */
+export async function rawBurst(port: number, n: number): Promise<number[]> {
+  const sockets = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<import('node:net').Socket>((resolve, reject) => {
+          const s = connect(port, '127.0.0.1', () => resolve(s));
+          s.once('error', reject);
+        }),
+    ),
+  );
+  await sleep(100); // let the server accept every connection before the requests go out
+  const replies = sockets.map(
+    (s) =>
+      new Promise<number>((resolve, reject) => {
+        let text = '';
+        s.setEncoding('latin1');
+        s.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        s.once('end', () => resolve(Number(text.slice(9, 12))));
+        s.once('error', reject);
+      }),
+  );
+  for (const s of sockets) s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  return Promise.all(replies);
 }

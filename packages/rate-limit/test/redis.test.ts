@@ -3,7 +3,7 @@ import { rateLimit } from '@koa-kit/rate-limit';
 import { type AppErrors, collectAppErrors, type Listening, listen, redisForTests } from '@koa-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertOnlyRefusals, burst, count, makeApp, sleep } from './helpers.js';
+import { assertOnlyRefusals, burst, count, makeApp, rawBurst, sleep } from './helpers.js';
 
 const url = await redisForTests();
 // One prefix per test file and run: the Redis at 127.0.0.1:6379 is shared by parallel test files.
@@ -103,6 +103,20 @@ describe.skipIf(!url)('redis driver', () => {
     expect(two.ran()).toBeGreaterThan(0);
   });
 
+  it('stays exact across two instances when each counts its burst in batched script calls', async () => {
+    const N = 40;
+    const shared = namespace();
+    const one = makeApp(rateLimit({ db: client(), max: N, duration: '1m', namespace: shared }));
+    const two = makeApp(rateLimit({ db: client(), max: N, duration: '1m', namespace: shared }));
+    await serve(one.app);
+    await serve(two.app);
+    const [a, b] = await Promise.all([rawBurst(servers[0]!.port, 5 * N), rawBurst(servers[1]!.port, 5 * N)]);
+    const statuses = [...a, ...b];
+    expect(count(statuses, 200)).toBe(N);
+    expect(count(statuses, 429)).toBe(9 * N);
+    expect(one.ran() + two.ran()).toBe(N);
+  });
+
   it('keeps namespaces apart on one Redis', async () => {
     const db = client();
     const a = makeApp(rateLimit({ db, max: 1, namespace: namespace() }));
@@ -112,7 +126,7 @@ describe.skipIf(!url)('redis driver', () => {
     expect(await burst([ub], 2)).toEqual(expect.arrayContaining([200, 429]));
   });
 
-  it('sends one EVALSHA per request, and reloads the script after SCRIPT FLUSH', async () => {
+  it('sends one EVALSHA per lone request, and reloads the script after SCRIPT FLUSH', async () => {
     const db = client();
     const monitor = await admin.duplicate().monitor();
     const commands: string[] = [];
@@ -122,7 +136,7 @@ describe.skipIf(!url)('redis driver', () => {
     });
     const { app } = makeApp(rateLimit({ db, max: 10, namespace: ns1 }));
     const base = await serve(app);
-    await burst([base], 3);
+    for (let i = 0; i < 3; i++) await (await fetch(base)).arrayBuffer();
     await admin.script('FLUSH');
     const after = await fetch(base);
     await after.arrayBuffer();
@@ -135,5 +149,27 @@ describe.skipIf(!url)('redis driver', () => {
     expect(commands.join(' ')).toBe(
       'evalsha incr pttl pexpire evalsha incr pttl evalsha incr pttl evalsha eval incr pttl',
     );
+  });
+
+  it('counts a concurrent burst in fewer script calls than requests, every request counted once', async () => {
+    const db = client();
+    const monitor = await admin.duplicate().monitor();
+    const commands: string[] = [];
+    const ns1 = namespace();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => a.startsWith(ns1))) commands.push(String(args[0]).toLowerCase());
+    });
+    const { app, ran } = makeApp(rateLimit({ db, max: 150, namespace: ns1 }));
+    await serve(app);
+    const statuses = await rawBurst(servers[0]!.port, 200);
+    expect(count(statuses, 200)).toBe(150);
+    expect(count(statuses, 429)).toBe(50);
+    expect(ran()).toBe(150);
+    await sleep(100);
+    monitor.disconnect();
+    const calls = commands.filter((c) => c === 'evalsha').length;
+    expect(commands.filter((c) => c === 'incr')).toHaveLength(200);
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(200);
   });
 });

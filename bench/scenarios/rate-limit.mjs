@@ -1,0 +1,61 @@
+// @koa-kit/rate-limit: a JSON route behind the limiter (memory, then Redis), beside koa-ratelimit
+// used directly with the same drivers, all in one group with bare Koa.
+export default [
+  {
+    name: 'rate-limit memory',
+    server: 'rate-limit-kit.mjs',
+    options: { driver: 'memory' },
+    path: '/api',
+    reference: 'bare koa',
+    goal: 0.9,
+    note: 'rateLimit() memory driver, one client, headers on',
+  },
+  {
+    name: 'peer koa-ratelimit memory',
+    server: 'rate-limit-peer.mjs',
+    options: { driver: 'memory' },
+    path: '/api',
+    reference: 'bare koa',
+    note: 'koa-ratelimit 6, memory driver with a shared Map; issue 5 measured 0.82-0.90',
+  },
+  {
+    name: 'rate-limit redis',
+    server: 'rate-limit-kit.mjs',
+    options: { driver: 'redis' },
+    path: '/api',
+    reference: 'rate-limit memory',
+    goal: 0.7,
+    requires: ['redis'],
+    note: 'one EVALSHA per request (fixed window on the Redis clock), ioredis',
+  },
+  {
+    name: 'peer koa-ratelimit redis',
+    server: 'rate-limit-peer.mjs',
+    options: { driver: 'redis' },
+    path: '/api',
+    reference: 'peer koa-ratelimit memory',
+    requires: ['redis'],
+    note: 'koa-ratelimit 6 redis driver (async-ratelimiter script); issue 5 measured 0.48',
+  },
+  {
+    name: 'rate-limit redis vs bare koa',
+    kind: 'ratio',
+    of: 'rate-limit redis',
+    reference: 'bare koa',
+    note: 'same run',
+  },
+  {
+    name: 'rate-limit memory vs peer memory',
+    kind: 'ratio',
+    of: 'rate-limit memory',
+    reference: 'peer koa-ratelimit memory',
+    note: 'ours over koa-ratelimit, same run',
+  },
+  {
+    name: 'rate-limit redis vs peer redis',
+    kind: 'ratio',
+    of: 'rate-limit redis',
+    reference: 'peer koa-ratelimit redis',
+    note: 'ours over koa-ratelimit, same run',
+  },
+];
