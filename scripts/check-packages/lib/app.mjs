@@ -106,8 +106,10 @@ export async function runApps({ appDir, user, name }) {
   return out;
 }
 
+/** What a Node 20 app compiles with (as @tsconfig/node20: no DOM lib), minus skipLibCheck. */
 const COMPILER = {
   target: 'ES2022',
+  lib: ['ES2023'],
   strict: true,
   noEmit: true,
   skipLibCheck: false,

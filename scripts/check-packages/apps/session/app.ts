@@ -1,0 +1,40 @@
+// A TypeScript user of @koa-kit/session: options, stores, and the typed ctx.session.
+import {
+  memoryStore,
+  type RedisClientLike,
+  redisStore,
+  type Session,
+  type SessionData,
+  type SessionOptions,
+  type SessionStore,
+  session,
+} from '@koa-kit/session';
+import Koa from 'koa';
+
+// Any client with get/set/del fits; the user's app needs no ioredis types to compile.
+const client: RedisClientLike = {
+  get: async () => null,
+  set: async () => 'OK',
+  del: async () => 1,
+};
+const stores: SessionStore[] = [memoryStore({ max: 1000, ttl: 60_000 }), redisStore({ client, prefix: 'app:' })];
+const options: SessionOptions = { maxAge: 'session', sameSite: 'strict', store: stores[0], storeTimeout: 500 };
+
+const app = new Koa();
+app.keys = ['a-signing-key-for-the-kit-check-app-0123456789'];
+app.use(session(options));
+app.use(async (ctx) => {
+  const current: Session | null = ctx.session;
+  if (current?.isNew) await current.regenerate();
+  const data: SessionData | undefined = current?.toJSON();
+  ctx.session = { views: 1 };
+  // @ts-expect-error ctx.session is typed by the package, not `any`
+  const wrong: number = ctx.session;
+  ctx.session = null;
+  ctx.body = { data, wrong };
+});
+
+// @ts-expect-error sameSite is 'lax' | 'strict' | 'none' | false
+session({ sameSite: 'sometimes' });
+
+export default app;
