@@ -18,6 +18,7 @@ import { startRedis } from './lib/redis.mjs';
 import { machineNotes, markdown, table } from './lib/report.mjs';
 import { components, loadScenarios, SCENARIOS_DIR, select } from './lib/scenarios.mjs';
 import { profileServersInto, SERVERS_DIR, startNginx, startNodeServer } from './lib/server.mjs';
+import { median, ratios, roundSchedule } from './lib/stats.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPORT = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -62,11 +63,6 @@ const HELP = `npm run bench [-- options]
 Full run: ${config.FULL.rounds} rounds x ${config.FULL.durationS} s per scenario and reference, ${config.FULL.warmupS} s warm-up; must finish within 15 min.`;
 
 // ---------------------------------------------------------------- helpers
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const log = (...a) => console.log(...a);
 const closers = new Set();
 function track(handle) {
@@ -121,8 +117,9 @@ function plan(groups, settings, fileBytes) {
     if (g[0].kind === 'http') {
       const servers = new Set(g.map((s) => `${s.server} ${JSON.stringify(s.options ?? {})}`));
       fixed += servers.size * config.SERVER_START_S + g.length * (settings.warmupS + 0.3);
-      httpMembers += g.length;
-      http += g.length * settings.rounds * settings.durationS;
+      const perRound = roundSchedule(g, 0).length;
+      httpMembers += perRound;
+      http += perRound * settings.rounds * settings.durationS;
     } else {
       for (const s of g) {
         // --quick moves 64 MiB instead of 1 GiB: a fraction of the time.
@@ -137,7 +134,7 @@ function plan(groups, settings, fileBytes) {
 // ---------------------------------------------------------------- measuring
 async function measureHttpGroup(group, ctx) {
   const { settings, loader, workDir, redis } = ctx;
-  const members = group.map((s) => ({ s, rounds: [], perCpu: [], busy: [], unit: 'req/s', error: null }));
+  const members = group.map((s) => ({ s, rounds: [], samples: [], busy: [], unit: 'req/s', error: null }));
   const servers = new Map();
   const baseOptions = { dataDir: DATA_DIR, redisUrl: redis?.url ?? null };
   let n = 0;
@@ -164,27 +161,28 @@ async function measureHttpGroup(group, ctx) {
       if (m.s.setup) Object.assign(m.req, (await m.s.setup({ url: m.server.url, fetch, dataDir: DATA_DIR })) ?? {});
       await preflight(m);
       log(`  warm-up ${m.s.name}`);
-      const w = await loader.measure({ url: m.server.url, scenario: m.req, durationS: settings.warmupS });
-      checkResponses(m, w);
+      // A warm-up only has to warm up: its figures are not checked beyond "the server answered".
+      await measureChecked(loader, m, settings.warmupS);
     } catch (err) {
       m.error = err.message;
     }
   }
   for (let r = 0; r < settings.rounds; r++) {
-    const order = r % 2 === 0 ? members : [...members].reverse();
-    for (const m of order) {
+    for (const m of roundSchedule(members, r)) {
       if (m.error) continue;
       try {
         if (!m.server.alive()) throw new Error(`the server process died: ${m.server.output?.() ?? ''}`);
+        const t0 = Date.now();
         const cpu0 = m.server.cpuSeconds();
-        const res = await loader.measure({ url: m.server.url, scenario: m.req, durationS: settings.durationS });
+        const res = await measureChecked(loader, m, settings.durationS);
         const cpu = m.server.cpuSeconds() - cpu0;
-        checkResponses(m, res);
         m.rounds.push(res.rps);
+        const sample = { t: (t0 + Date.now()) / 2, v: res.rps, cpu: null };
         if (cpu0 != null && cpu > 0) {
-          m.perCpu.push(res.requests / cpu);
+          sample.cpu = res.requests / cpu;
           m.busy.push(cpu / res.seconds);
         }
+        m.samples.push(sample);
         log(
           `  round ${r + 1}/${settings.rounds}  ${m.s.name.padEnd(48)} ${Math.round(res.rps).toString().padStart(7)} req/s  p99 ${res.latencyP99} ms`,
         );
@@ -230,6 +228,23 @@ function statusOk(req, status) {
   return status >= 200 && status < 300;
 }
 
+/**
+ * One measurement, checked; a measurement that fails (no request completed, errors) is tried once
+ * more before the scenario counts as failed, since a busy machine can stall one round.
+ */
+async function measureChecked(loader, m, durationS) {
+  try {
+    const res = await loader.measure({ url: m.server.url, scenario: m.req, durationS });
+    checkResponses(m, res);
+    return res;
+  } catch (err) {
+    log(`  ! ${m.s.name}: ${err.message.split('\n')[0]}; measuring again`);
+    const res = await loader.measure({ url: m.server.url, scenario: m.req, durationS });
+    checkResponses(m, res);
+    return res;
+  }
+}
+
 function checkResponses(m, res) {
   const total = res.requests || 1;
   let bad = res.errors + res.timeouts;
@@ -251,7 +266,7 @@ function checkResponses(m, res) {
 
 async function measureThroughputGroup(group, ctx) {
   const { settings, workDir, redis } = ctx;
-  const members = group.map((s) => ({ s, rounds: [], peaks: [], unit: null, error: null }));
+  const members = group.map((s) => ({ s, rounds: [], samples: [], peaks: [], unit: null, error: null }));
   const memo = new Map();
   let n = 0;
   const scratchRoot = path.join(workDir, 'throughput');
@@ -332,12 +347,13 @@ async function measureThroughputGroup(group, ctx) {
     }
   }
   for (let r = 0; r < settings.rounds; r++) {
-    const order = r % 2 === 0 ? members : [...members].reverse();
-    for (const m of order) {
+    for (const m of roundSchedule(members, r)) {
       if (m.error) continue;
       try {
+        const t0 = Date.now();
         const { value, peak } = await once(m);
         m.rounds.push(value);
+        m.samples.push({ t: (t0 + Date.now()) / 2, v: value });
         if (peak != null) m.peaks.push(peak);
         log(
           `  round ${r + 1}/${settings.rounds}  ${m.s.name.padEnd(48)} ${value.toFixed(0).padStart(7)} ${m.unit}${peak != null ? `  peak RSS ${peak.toFixed(0)} MB` : ''}`,
@@ -502,11 +518,12 @@ async function main() {
     else if (ref.error || ref.value == null) row.error = `reference failed: ${ref.error ?? 'no figure'}`;
     else if (m.unit !== ref.unit) row.error = `unit ${m.unit} differs from the reference's ${ref.unit}`;
     else {
-      row.ratio = m.value / ref.value;
-      const per = m.rounds.map((v, i) => (ref.rounds[i] ? v / ref.rounds[i] : null)).filter((x) => x != null);
+      const per = ratios(m, ref, 'v');
+      row.ratio = median(per);
       if (per.length > 1) row.range = `${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
       if (m.peaks?.length) row.peakRssMb = Math.max(...m.peaks);
-      if (m.perCpu?.length && ref.perCpu?.length) row.perCpuRatio = median(m.perCpu) / median(ref.perCpu);
+      const perCpu = ratios(m, ref, 'cpu');
+      if (perCpu.length) row.perCpuRatio = median(perCpu);
       const busy = [m, ref].filter((x) => x.busy?.length).map((x) => ({ name: x.s.name, busy: median(x.busy) }));
       const idle = busy.filter((b) => b.busy < 0.85);
       if (idle.length) row.idle = idle.map((b) => `${b.name} ${Math.round(b.busy * 100)}%`).join(', ');
@@ -578,7 +595,7 @@ async function main() {
         measured: measured.map((m) => ({
           name: m.s.name,
           reference: m.s.reference,
-          perCpu: m.perCpu,
+          samples: m.samples,
           busy: m.busy,
           unit: m.unit,
           rounds: m.rounds,

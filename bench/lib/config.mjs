@@ -10,6 +10,9 @@ export const FULL = Object.freeze({ durationS: 5, rounds: 3, warmupS: 2, through
 /** `--quick`: for development; its figures are noisy and are never written to docs/. */
 export const QUICK = Object.freeze({ durationS: 1, rounds: 2, warmupS: 0.5, throughputWarmup: false });
 
+/** In an HTTP group the root reference (e.g. bare koa) is measured again after this many members. */
+export const ROOT_EVERY = 3;
+
 /** The issue's hard limit for a whole run, and the share of it the plan aims for. */
 export const BUDGET_LIMIT_S = 15 * 60;
 export const BUDGET_TARGET_S = 13 * 60;

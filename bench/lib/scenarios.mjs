@@ -188,18 +188,21 @@ export function components(all) {
     if (!groups.has(root)) groups.set(root, []);
     groups.get(root).push(s);
   }
-  // References first inside a group, HTTP groups before throughput ones.
-  const depth = (s) => {
-    let d = 0;
-    for (let cur = s; cur?.reference; cur = selected.find((o) => o.name === cur.reference)) d++;
-    return d;
+  // Inside a group: depth-first from the root reference, so every scenario is measured right after
+  // its own reference (or a sibling measured against it); HTTP groups before throughput ones.
+  const byRef = new Map();
+  for (const s of selected) {
+    const key = s.reference && parent.has(s.reference) ? s.reference : null;
+    if (!byRef.has(key)) byRef.set(key, []);
+    byRef.get(key).push(s);
+  }
+  const ordered = [];
+  const visit = (s) => {
+    ordered.push(s);
+    for (const child of byRef.get(s.name) ?? []) visit(child);
   };
+  for (const root of byRef.get(null) ?? []) visit(root);
   return [...groups.values()]
-    .map((g) =>
-      g
-        .map((s, i) => ({ s, i, d: depth(s) }))
-        .sort((a, b) => a.d - b.d || a.i - b.i)
-        .map((x) => x.s),
-    )
+    .map((g) => ordered.filter((s) => g.includes(s)))
     .sort((a, b) => (a[0].kind === b[0].kind ? 0 : a[0].kind === 'http' ? -1 : 1));
 }

@@ -147,3 +147,31 @@ describe('a quick run end to end', () => {
     assert.ok(run.stdout.includes(row('selftest text')));
   });
 });
+
+describe('ratios', async () => {
+  const { median, ratios, roundSchedule, valueAt } = await import('../lib/stats.mjs');
+
+  test('the root reference comes back every 3 members; even rounds run backwards', () => {
+    const names = (list) => list.map((m) => m.name).join(' ');
+    const g = ['root', 'a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => ({ name }));
+    assert.equal(names(roundSchedule(g, 0)), 'root a b c root d e f root g');
+    assert.equal(names(roundSchedule(g, 1)), 'g root f e d root c b a root');
+    assert.equal(names(roundSchedule(g.slice(0, 4), 0)), 'root a b c');
+  });
+
+  test('a scenario is divided by its reference interpolated to the same moment, then the median', () => {
+    // The machine slows down linearly: the reference goes 100 -> 50 while the scenario is always
+    // 0.8 x the reference at its own moment. Comparing medians would say 1.07; the ratio is 0.8.
+    const ref = { samples: [0, 10, 20].map((t) => ({ t, v: 100 - 2.5 * t })) };
+    const m = { samples: [5, 15, 19].map((t) => ({ t, v: 0.8 * (100 - 2.5 * t) })) };
+    assert.deepEqual(
+      ratios(m, ref, 'v').map((r) => r.toFixed(6)),
+      ['0.800000', '0.800000', '0.800000'],
+    );
+    assert.equal(valueAt(ref.samples, 25, 'v'), 50, 'past the last measurement: the nearest');
+    assert.equal(valueAt(ref.samples, 10, 'v'), 75);
+    assert.equal(valueAt([{ t: 1, v: 5, cpu: null }], 1, 'cpu'), null);
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+  });
+});
