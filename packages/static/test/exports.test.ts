@@ -1,0 +1,8 @@
+import * as pkg from '@koa-kit/static';
+import { describeExports } from '@koa-kit/testing';
+import { expect, test } from 'vitest';
+
+// The public surface: a change here is a visible snapshot diff (update with `vitest -u` on purpose).
+test('@koa-kit/static exports', () => {
+  expect(describeExports(pkg)).toMatchSnapshot();
+});
