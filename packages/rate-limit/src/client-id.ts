@@ -40,6 +40,8 @@ function ipv6Groups(addr: string): number[] {
  */
 export function clientKey(ip: string, subnet: number | false): string {
   if (ip.indexOf(':') === -1) return cut(ip);
+  // Fast path: an IPv4 client of a dual-stack server (Koa's default listen) shows as ::ffff:a.b.c.d.
+  if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) return ip.slice(7);
   const zone = ip.indexOf('%');
   const addr = zone === -1 ? ip : ip.slice(0, zone);
   if (!isIPv6(addr)) return cut(ip);
