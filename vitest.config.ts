@@ -36,6 +36,15 @@ export default defineConfig({
             },
           ]
         : []),
+      // Seeded fuzzing of the demo's stack, bounded by FUZZ_SECONDS: only `npm run test:fuzz` runs it.
+      ...(process.env.KOA_KIT_FUZZ === '1'
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'fuzz', root: here('./examples/demo'), include: ['fuzz/**/*.fuzz.ts'] },
+            },
+          ]
+        : []),
     ],
   },
 });

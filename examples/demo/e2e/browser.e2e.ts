@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The page functions below run in the browser.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -128,10 +128,19 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
 
   api.get('/files', authenticated, requireScope('files:read'), async (ctx) => {
     const names = await readdir(filesDir);
-    const files = await Promise.all(
-      names.map(async (name) => ({ name, size: (await stat(path.join(filesDir, name))).size })),
+    // A file removed between readdir and stat is simply not listed.
+    const sizes = await Promise.all(
+      names.map((name) =>
+        stat(path.join(filesDir, name)).then(
+          (s) => s.size,
+          () => -1,
+        ),
+      ),
     );
-    ctx.body = files.sort((a, b) => a.name.localeCompare(b.name));
+    ctx.body = names
+      .map((name, i) => ({ name, size: sizes[i]! }))
+      .filter((file) => file.size >= 0)
+      .sort((a, b) => a.name.localeCompare(b.name));
   });
 
   api.post(
