@@ -1,4 +1,4 @@
-import createError, { type HttpError } from 'http-errors';
+import createError from 'http-errors';
 import { byCode, type CodeEntry } from './codes.js';
 
 /** HTTP status and kit `code` of each third-party envelope code. */
@@ -24,8 +24,18 @@ export interface ThirdPartyErrorProps {
   [key: string]: unknown;
 }
 
-/** The HttpError thrown by thirdPartyError(): `status` 502/503/504, `code` string, `envelopeCode` 60x. */
-export type ThirdPartyError = HttpError & { code: string; envelopeCode: ThirdPartyCode };
+/**
+ * The http-errors HttpError thrown by thirdPartyError(): `status` 502/503/504, `code` string,
+ * `envelopeCode` 60x. Declared structurally so the public types need no @types/http-errors.
+ */
+export interface ThirdPartyError extends Error {
+  status: 502 | 503 | 504;
+  statusCode: 502 | 503 | 504;
+  expose: boolean;
+  headers?: Record<string, string>;
+  code: string;
+  envelopeCode: ThirdPartyCode;
+}
 
 const MACHINERY = new Set(['status', 'statusCode', 'code', 'envelopeCode', 'cause']);
 
@@ -57,5 +67,5 @@ export function thirdPartyError(
   if (props !== undefined && 'cause' in props) {
     Object.defineProperty(err, 'cause', { value: props.cause, enumerable: false, configurable: true, writable: true });
   }
-  return err as ThirdPartyError;
+  return err as unknown as ThirdPartyError;
 }
