@@ -25,6 +25,14 @@ export default defineConfig({
       })),
       {
         extends: true as const,
+        test: { name: 'recipes', root: here('./examples/recipes'), include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true as const,
+        test: { name: 'docs', root: here('./docs'), include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true as const,
         test: { name: 'demo', root: here('./examples/demo'), include: ['test/**/*.test.ts'] },
       },
       // The browser test needs Chromium: only `npm run test:e2e` runs it.
