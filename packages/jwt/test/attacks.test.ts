@@ -198,6 +198,18 @@ const ATTACKS: Array<[string, () => Middleware, () => string, string]> = [
     () => `${b64url({ typ: 'JWT' })}.${b64url({})}.${hmac('x', SECRET)}`,
     'TOKEN_MALFORMED',
   ],
+  [
+    'a 6 kB deeply nested JSON payload',
+    hsVerifier,
+    () => `${b64url({ alg: 'HS256' })}.${b64url(`${'['.repeat(3000)}${']'.repeat(3000)}`)}.${hmac('x', SECRET)}`,
+    'TOKEN_MALFORMED',
+  ],
+  [
+    'a deeply nested payload object with a wrong signature',
+    hsVerifier,
+    () => `${b64url({ alg: 'HS256' })}.${b64url(`${'{"a":'.repeat(1500)}1${'}'.repeat(1500)}`)}.${hmac('x', SECRET)}`,
+    'TOKEN_SIGNATURE_INVALID',
+  ],
   ['four segments', hsVerifier, () => `${sign({}, SECRET, { algorithm: 'HS256' })}.x`, 'TOKEN_MALFORMED'],
   [
     'standard base64 instead of base64url',
