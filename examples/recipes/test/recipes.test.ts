@@ -11,7 +11,7 @@ import { createApp as multiInstance } from '../src/multi-instance.js';
 import { createApp as protectedDownloads } from '../src/protected-downloads.js';
 
 const SECRET = 'recipes-test-secret-0123456789abcdef';
-const binary = (res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void) => {
+const binary = (res: any, cb: (err: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => cb(null, Buffer.concat(chunks)));
