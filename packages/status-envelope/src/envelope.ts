@@ -87,8 +87,11 @@ export function statusEnvelope(options?: StatusEnvelopeOptions): Middleware {
     let data: unknown;
     if (body == null) {
       if (state?.nullData !== true) return;
-      // Koa turns a missing body into 204, or leaves its default 404: the handler asked for a body
-      if (status === 204 || status === 404) status = 200;
+      // Koa turned the missing body into 204, or left its default 404 (no status was set): the
+      // handler asked for a body, so it is a 200; a 404 the handler set itself stays
+      if (status === 204 || (status === 404 && !(ctx.response as { _explicitStatus?: boolean })._explicitStatus)) {
+        status = 200;
+      }
       data = null;
     } else {
       if (typeof body !== 'object' || status === 204 || status === 205 || status === 304) return;

@@ -118,6 +118,16 @@ describe('wrapping', () => {
     expect(accepted.body).toEqual({ code: 202, message: 'Accepted', data: null });
   });
 
+  test('nullData keeps a 404 the handler set itself', async () => {
+    const { http } = appWith((ctx) => {
+      ctx.status = 404;
+      ctx.state.envelope = { nullData: true, message: 'No such order' };
+    });
+    const res = await http.get('/orders/9');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ code: 404, message: 'No such order', data: null });
+  });
+
   test('ctx.body = null with nullData: a 200 envelope instead of a 204', async () => {
     const { http } = appWith((ctx) => {
       ctx.body = null;
