@@ -57,7 +57,7 @@ describe('recipe: protected resumable downloads', async () => {
       .get('/files/report.pdf')
       .set('Cookie', `token=${token}`)
       .set('Range', 'bytes=60000-')
-      .set('If-Range', first.headers.etag)
+      .set('If-Range', String(first.headers.etag))
       .buffer(true)
       .parse(binary)
       .expect(206);
