@@ -99,7 +99,12 @@ export function inspectUnpacked(dir) {
   );
   const used = new Set();
   for (const f of files.filter((x) => /^dist\/.*\.[cm]?js$/.test(x))) {
-    for (const spec of specifiers(readFileSync(join(dir, f), 'utf8'), JS_IMPORTS)) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    // The bundler inlines a package it was not told is a dependency: the usual face of a missing one.
+    const inlined = new Set([...text.matchAll(/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1]));
+    if (inlined.size)
+      errors.push(`${f} bundles code from node_modules (${[...inlined].sort().join(', ')}): declare what it imports in dependencies`);
+    for (const spec of specifiers(text, JS_IMPORTS)) {
       const name = packageNameOf(spec);
       used.add(name);
       if (name.startsWith('@koa-kit/')) errors.push(`${f} imports ${spec}: no package may import another kit package`);
