@@ -103,7 +103,9 @@ export function inspectUnpacked(dir) {
     // The bundler inlines a package it was not told is a dependency: the usual face of a missing one.
     const inlined = new Set([...text.matchAll(/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1]));
     if (inlined.size)
-      errors.push(`${f} bundles code from node_modules (${[...inlined].sort().join(', ')}): declare what it imports in dependencies`);
+      errors.push(
+        `${f} bundles code from node_modules (${[...inlined].sort().join(', ')}): declare what it imports in dependencies`,
+      );
     for (const spec of specifiers(text, JS_IMPORTS)) {
       const name = packageNameOf(spec);
       used.add(name);
