@@ -12,6 +12,9 @@ const STORE_RETRY_MS = 1000;
 /** Retry-After of the 503 sent under `onStoreError: 'deny'`, in seconds. */
 const STORE_DOWN_RETRY_AFTER = '1';
 
+/** The key of requests whose id is empty (e.g. ctx.ip of a socket already closed): they share one count. */
+const EMPTY_ID = '-';
+
 type Verdict = boolean | Promise<boolean>;
 
 async function settle(value: Verdict): Promise<boolean> {
@@ -110,7 +113,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
     if (allow !== undefined && (await settle(allow(ctx)))) return next();
     const raw = idOf(ctx);
     if (raw === false) return next();
-    const id = typeof raw === 'string' ? raw : String(raw);
+    const id = typeof raw === 'string' ? raw || EMPTY_ID : String(raw);
 
     let hit: Hit | undefined;
     if (guarded) {

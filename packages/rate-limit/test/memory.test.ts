@@ -200,6 +200,14 @@ describe('memory driver: ids, allow and deny', () => {
     expect((await agent.get('/')).status).toBe(429);
   });
 
+  it('limits requests whose id is empty together instead of failing', async () => {
+    const { app } = makeApp(rateLimit({ max: 1, id: (ctx) => ctx.get('x-api-key') }));
+    const agent = request(app.callback());
+    expect((await agent.get('/')).status).toBe(200);
+    expect((await agent.get('/').set('x-api-key', '')).status).toBe(429);
+    expect((await agent.get('/').set('x-api-key', 'k')).status).toBe(200);
+  });
+
   it('uses the message given in errorMessage', async () => {
     const { app } = makeApp(rateLimit({ max: 1, errorMessage: 'Slow down.' }));
     const agent = request(app.callback());
