@@ -127,6 +127,7 @@ const DROPPED_HEADERS = new Set(['forwarded', 'x-forwarded-proto', 'x-forwarded-
 const CHECKSUM_HEADER = /^([a-z0-9-]+) ([A-Za-z0-9+/]+={0,2})$/;
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
 const PREFIX = /^\/[^\s?#]*$/;
+const BODY_STRATEGY = new ByteLengthQueuingStrategy({ highWaterMark: 1024 * 1024 });
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
@@ -418,7 +419,8 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       url: `http://tus.invalid${p}`,
       headers,
       get body() {
-        body ??= Readable.toWeb(req) as unknown as ReadableStream;
+        // 1 MiB of buffering between Node's request and the web stream @tus/server reads.
+        body ??= Readable.toWeb(req, { strategy: BODY_STRATEGY }) as unknown as ReadableStream;
         return body;
       },
       runtime: { name: 'node', node: { req, res: ctx.res } },
