@@ -4,7 +4,7 @@ import { basicAuth } from '@koa-kit/auth-basic';
 import { listen } from '@koa-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appWith, b64 } from './helpers.js';
+import { appWith, b64, deferred } from './helpers.js';
 
 const run = promisify(execFile);
 const users = { alice: 'wonder:land', Zoë: 'pässwörd', bob: 'builder' };
@@ -259,12 +259,18 @@ describe('basicAuth with validate', () => {
   });
 
   it('survives a client that aborts while validate is pending', async () => {
-    let finished = 0;
+    const entered = deferred();
+    const release = deferred();
+    const finished = deferred();
+    let calls = 0;
     const { app } = make(
       basicAuth({
         validate: async (name) => {
-          await new Promise((r) => setTimeout(r, 150));
-          finished++;
+          if (++calls === 1) {
+            entered.resolve();
+            await release.promise;
+            finished.resolve();
+          }
           return { name };
         },
       }),
@@ -272,11 +278,13 @@ describe('basicAuth with validate', () => {
     const server = await listen(app);
     try {
       const authorization = `Basic ${b64('ann:pw')}`;
-      await expect(
-        fetch(`${server.url}/`, { headers: { authorization }, signal: AbortSignal.timeout(30) }),
-      ).rejects.toThrow();
-      await new Promise((r) => setTimeout(r, 250));
-      expect(finished).toBe(1);
+      const controller = new AbortController();
+      const aborted = fetch(`${server.url}/`, { headers: { authorization }, signal: controller.signal });
+      await entered.promise; // the request is inside validate
+      controller.abort();
+      await expect(aborted).rejects.toThrow();
+      release.resolve();
+      await finished.promise;
       const res = await fetch(`${server.url}/`, { headers: { authorization } });
       expect(res.status).toBe(200);
     } finally {

@@ -37,3 +37,12 @@ export function appWith(mw: Middleware, { render = true } = {}) {
 }
 
 export const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
+
+/** A promise with its resolve function (Promise.withResolvers is Node 22+). */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

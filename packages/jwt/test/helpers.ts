@@ -63,3 +63,12 @@ export const b64url = (value: unknown): string =>
 /** A 32-byte HMAC secret as text. */
 export const SECRET = 'k'.repeat(16) + 'e'.repeat(16);
 export const now = (): number => Math.floor(Date.now() / 1000);
+
+/** A promise with its resolve function (Promise.withResolvers is Node 22+). */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

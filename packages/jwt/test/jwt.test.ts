@@ -7,7 +7,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import type { Middleware } from 'koa';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { appWith, now, rsaPair, SECRET } from './helpers.js';
+import { appWith, deferred, now, rsaPair, SECRET } from './helpers.js';
 
 const run = promisify(execFile);
 const rsa = rsaPair();
@@ -316,12 +316,18 @@ describe('jwt key resolver (kid rotation)', () => {
   });
 
   it('survives a client that aborts while the key resolver is pending', async () => {
-    let resolved = 0;
+    const entered = deferred();
+    const release = deferred();
+    const finished = deferred();
+    let calls = 0;
     const { app } = make(
       jwt({
         secret: async () => {
-          await new Promise((r) => setTimeout(r, 150));
-          resolved++;
+          if (++calls === 1) {
+            entered.resolve();
+            await release.promise;
+            finished.resolve();
+          }
           return SECRET;
         },
         algorithms: ['HS256'],
@@ -329,13 +335,16 @@ describe('jwt key resolver (kid rotation)', () => {
     );
     const server = await listen(app);
     try {
+      const controller = new AbortController();
       const aborted = fetch(`${server.url}/`, {
         headers: { authorization: `Bearer ${hs()}` },
-        signal: AbortSignal.timeout(30),
+        signal: controller.signal,
       });
+      await entered.promise; // the request is inside the resolver
+      controller.abort();
       await expect(aborted).rejects.toThrow();
-      await new Promise((r) => setTimeout(r, 250));
-      expect(resolved).toBe(1);
+      release.resolve();
+      await finished.promise;
       const res = await fetch(`${server.url}/`, { headers: { authorization: `Bearer ${hs({ sub: 'next' })}` } });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { user: { sub: string } }).user.sub).toBe('next');
