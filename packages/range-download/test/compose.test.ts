@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseMultipart, rawRequest } from './helpers.js';
 
 // app.use(rangeDownload()); app.use(serveStatic(root)): the composition the READMEs document.
-const BIG = randomBytes(512 * 1024); // streamed by serveStatic (above its small-file cache limit)
+const BIG = randomBytes(3 * 1024 * 1024); // streamed by serveStatic (above its small-file cache limit)
 const SMALL = randomBytes(4096); // held in serveStatic's small-file cache: a Buffer body
 let dir: { path: string; remove(): Promise<void> };
 let server: Listening;

@@ -23,18 +23,18 @@ export interface ServeStaticOptions {
   filter?: (relativePath: string, ctx: Context) => boolean;
   /** Called last, before the body is set, to add or change response headers. */
   setHeaders?: (ctx: Context, filePath: string, stats: Stats) => void;
-  /** Files up to this many bytes are kept in memory (validated by mtime/size on every request). `0` disables. Default 64 KiB. */
+  /** Files up to this many bytes are kept in memory (validated by mtime/size on every request). `0` disables. Default 1 MiB. */
   cacheMaxFileSize?: number;
-  /** Total bytes of file content kept in memory. Default 16 MiB. */
+  /** Total bytes of file content kept in memory. Default 32 MiB. */
   cacheMaxSize?: number;
-  /** Read size in bytes for streamed files. Default 256 KiB. */
+  /** Read size in bytes for streamed files. Default 512 KiB. */
   highWaterMark?: number;
 }
 
 export const DEFAULT_INDEX = 'index.html';
-export const DEFAULT_CACHE_MAX_FILE_SIZE = 64 * 1024;
-export const DEFAULT_CACHE_MAX_SIZE = 16 * 1024 * 1024;
-export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+export const DEFAULT_CACHE_MAX_FILE_SIZE = 1024 * 1024;
+export const DEFAULT_CACHE_MAX_SIZE = 32 * 1024 * 1024;
+export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
 
 export interface ResolvedOptions {
   prefixSegments: string[];
