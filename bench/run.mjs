@@ -131,6 +131,24 @@ function plan(groups, settings, fileBytes) {
   return { totalS: fixed + http, fixedS: fixed, httpMembers };
 }
 
+/**
+ * Before each HTTP group: the HTTP round length that lets this group and the ones after it finish
+ * within BUDGET_TARGET_S, given the time already spent (never longer than planned, never below
+ * MIN_DURATION_S).
+ */
+function fitToBudget(remaining, settings, planned, started) {
+  const elapsed = (Date.now() - started) / 1000;
+  const p = plan(remaining, { ...settings, durationS: 0 }, 0);
+  const room = (config.BUDGET_TARGET_S - elapsed - p.fixedS) / (p.httpMembers * settings.rounds);
+  const d = Math.max(config.MIN_DURATION_S, Math.min(planned, Math.floor(room)));
+  if (d !== settings.durationS) {
+    log(
+      `\n${Math.round(elapsed)} s spent: HTTP rounds from here on last ${d} s (were ${settings.durationS} s) to finish within ${config.BUDGET_TARGET_S} s.`,
+    );
+    settings.durationS = d;
+  }
+}
+
 // ---------------------------------------------------------------- measuring
 async function measureHttpGroup(group, ctx) {
   const { settings, loader, workDir, redis } = ctx;
@@ -494,10 +512,22 @@ async function main() {
     await Promise.all(
       selected.flatMap((s) => Object.entries(s.files ?? {}).map(([n, size]) => ensureFile(DATA_DIR, n, size))),
     );
-    for (const g of groups) {
+    const planned = settings.durationS;
+    for (const [i, g] of groups.entries()) {
+      if (g[0].kind === 'http' && !args.quick) fitToBudget(groups.slice(i), settings, planned, started);
       log(`\n${g[0].kind === 'http' ? 'HTTP' : 'Throughput'} group: ${g.map((s) => s.name).join(' | ')}`);
       const ctx = { settings, loader, workDir, redis };
-      measured.push(...(g[0].kind === 'http' ? await measureHttpGroup(g, ctx) : await measureThroughputGroup(g, ctx)));
+      if (g[0].kind === 'http') {
+        const members = await measureHttpGroup(g, ctx);
+        for (const m of members) m.durationS = settings.durationS;
+        measured.push(...members);
+      } else {
+        measured.push(...(await measureThroughputGroup(g, ctx)));
+        // Let the uploads' dirty pages reach the disk now, not during the next measurements.
+        try {
+          execFileSync('sync');
+        } catch {}
+      }
     }
   } finally {
     await closeAll();
@@ -558,6 +588,8 @@ async function main() {
     load: `${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`,
     nice: args.nice && process.getuid?.() === 0 ? -10 : 0,
   });
+  const used = [...new Set(measured.filter((m) => m.durationS).map((m) => m.durationS))];
+  if (used.length > 1) settings.durationsS = `${used.join(' or ')} (shortened to fit the budget)`;
   const md = markdown({
     rows,
     measured: measured.map((m) => ({

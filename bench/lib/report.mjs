@@ -82,7 +82,7 @@ export function markdown({ rows, measured, settings, machine, problems, skipped,
   );
   out.push(
     `- HTTP scenarios: ${settings.loader === 'wrk' ? 'wrk (one thread)' : 'autocannon 8 (programmatic API, in its own process)'}, ${settings.connections} connections (unless a scenario sets its own), pipelining ${settings.pipelining}; ` +
-      `warm-up ${settings.warmupS} s per server, then ${settings.rounds} rounds x ${settings.durationS} s per scenario and per reference. ` +
+      `warm-up ${settings.warmupS} s per server, then ${settings.rounds} rounds x ${settings.durationsS ?? settings.durationS} s per scenario and per reference. ` +
       'In each round every member of a group (a reference and everything measured against it) is measured once, ' +
       'each scenario right after its own reference, the group root (e.g. bare koa) again after every 3 members, ' +
       'in forward order in odd rounds and reversed in even rounds, so drift hits scenarios and references alike.',

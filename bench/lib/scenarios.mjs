@@ -189,7 +189,8 @@ export function components(all) {
     groups.get(root).push(s);
   }
   // Inside a group: depth-first from the root reference, so every scenario is measured right after
-  // its own reference (or a sibling measured against it); HTTP groups before throughput ones.
+  // its own reference (or a sibling measured against it). Throughput groups come first: their time
+  // is the least predictable, and the HTTP rounds after them are fitted to what is left of the budget.
   const byRef = new Map();
   for (const s of selected) {
     const key = s.reference && parent.has(s.reference) ? s.reference : null;
@@ -204,5 +205,5 @@ export function components(all) {
   for (const root of byRef.get(null) ?? []) visit(root);
   return [...groups.values()]
     .map((g) => ordered.filter((s) => g.includes(s)))
-    .sort((a, b) => (a[0].kind === b[0].kind ? 0 : a[0].kind === 'http' ? -1 : 1));
+    .sort((a, b) => (a[0].kind === b[0].kind ? 0 : a[0].kind === 'throughput' ? -1 : 1));
 }

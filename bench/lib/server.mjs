@@ -134,7 +134,7 @@ http {
     pid: workerPid ?? child.pid,
     url: `http://127.0.0.1:${port}`,
     name: 'nginx',
-    close: () => killTree(child, 'SIGQUIT'),
+    close: () => killTree(child, 'SIGTERM'),
   });
 }
 
