@@ -14,7 +14,7 @@ export const DEFAULT_HEADER_NAMES = {
   reset: 'X-RateLimit-Reset',
 } as const;
 
-const KNOWN = new Set([
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'driver',
   'db',
   'max',
@@ -87,7 +87,7 @@ export function resolveOptions(options: RateLimitOptions | undefined): Settings 
     throw new TypeError('rateLimit options must be an object');
   }
   for (const key of Object.keys(options)) {
-    if (KNOWN.has(key)) continue;
+    if (KNOWN_OPTIONS.has(key)) continue;
     const hint = RENAMED[key];
     fail(key, hint ? `is not supported by @koa-kit/rate-limit: use ${hint}` : 'is not a rateLimit option');
   }
