@@ -1,31 +1,36 @@
-/** A small least-recently-used map: `get` refreshes an entry, `set` evicts the oldest past `max`. */
+/**
+ * A bounded cache that costs one map lookup on a hit: two generations, `hot` and `cold`. A hit in
+ * `cold` is promoted to `hot`; when `hot` holds half of `max`, it becomes `cold` and the old cold
+ * generation is dropped. So at most `max` entries are kept, recently used ones survive, and a hit
+ * never reorders anything.
+ */
 export class Lru<V> {
-  readonly #max: number;
-  readonly #map = new Map<string, V>();
+  readonly #half: number;
+  #hot = new Map<string, V>();
+  #cold = new Map<string, V>();
 
   constructor(max: number) {
-    this.#max = max;
+    this.#half = Math.floor(max / 2);
   }
 
   get(key: string): V | undefined {
-    const map = this.#map;
-    const value = map.get(key);
-    if (value !== undefined) {
-      map.delete(key);
-      map.set(key, value);
-    }
-    return value;
+    const value = this.#hot.get(key);
+    if (value !== undefined) return value;
+    const old = this.#cold.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
   }
 
   set(key: string, value: V): void {
-    if (this.#max === 0) return;
-    const map = this.#map;
-    map.delete(key);
-    map.set(key, value);
-    if (map.size > this.#max) map.delete(map.keys().next().value as string);
+    if (this.#half === 0) return;
+    if (this.#hot.size >= this.#half && !this.#hot.has(key)) {
+      this.#cold = this.#hot;
+      this.#hot = new Map();
+    }
+    this.#hot.set(key, value);
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#hot.size + this.#cold.size;
   }
 }
