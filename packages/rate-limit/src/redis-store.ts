@@ -58,8 +58,8 @@ type Reject = (err: unknown) => void;
  * A counter on Redis. The requests that arrive in one turn of the event loop are counted by one
  * EVALSHA (EVAL once after a Redis restart flushed the script cache): at most one round trip per
  * request, far fewer under load. Each call is bounded by `timeout` ms, so a down or slow Redis never
- * holds a request, and nothing is sent while ioredis knows it is disconnected (it would queue the
- * command and run it late). With a Redis Cluster client, each request is its own call (keys of one
+ * holds a request, and nothing is sent while ioredis knows it is disconnected or reconnecting (it
+ * would queue the command and run it late). With a Redis Cluster client, each request is its own call (keys of one
  * call must share a slot).
  */
 export function redisCounter(
@@ -73,6 +73,9 @@ export function redisCounter(
   const ttl = String(duration);
   const batchLimit = (client as { isCluster?: unknown }).isCluster === true ? 1 : MAX_BATCH;
 
+  // Once Redis has answered, 'connecting' means reconnecting: a command sent then would wait in the
+  // offline queue and run after the outage, counting a request that was answered long before.
+  let answered = false;
   let keys: string[] = [];
   let resolvers: Resolve[] = [];
   let rejecters: Reject[] = [];
@@ -103,6 +106,7 @@ export function redisCounter(
           return;
         }
         settled = true;
+        answered = true;
         const now = Date.now();
         for (let i = 0; i < ok.length; i++) {
           const count = Number(reply[2 * i]);
@@ -132,7 +136,9 @@ export function redisCounter(
   return {
     hit(id: string): Promise<Hit> {
       const status = client.status;
-      if (status !== undefined && DOWN_STATES.has(status)) return Promise.reject(new StoreDisconnectedError(status));
+      if (status !== undefined && (DOWN_STATES.has(status) || (answered && status === 'connecting'))) {
+        return Promise.reject(new StoreDisconnectedError(status));
+      }
       return new Promise<Hit>((resolve, reject) => {
         if (keys.length === 0) setImmediate(flush);
         keys.push(prefix + id);

@@ -25,8 +25,9 @@ export interface RateLimitRedisClient {
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
   /**
-   * ioredis' connection state. While it is `'reconnecting'`, `'close'` or `'end'` the limiter does not
-   * send (ioredis would queue the command until Redis is back) and answers with `onStoreError` at once.
+   * ioredis' connection state. While it is `'reconnecting'`, `'close'` or `'end'` (or `'connecting'`
+   * again after Redis has answered once) the limiter does not send (ioredis would queue the command
+   * until Redis is back) and answers with `onStoreError` at once.
    */
   readonly status?: string;
 }

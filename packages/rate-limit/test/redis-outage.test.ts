@@ -68,8 +68,8 @@ describe.skipIf(!server)('redis driver: store outage', () => {
     const t0 = Date.now();
     while (Date.now() - t0 < 2500) during.push(await timed(http.url));
     expect(during.every((r) => r.status === 200)).toBe(true);
-    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(600);
-    expect(during.length).toBeGreaterThan(20);
+    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(1000);
+    expect(during.length).toBeGreaterThan(5);
     // Requests during the outage were served while the limiter let them through.
     expect(ran()).toBe(3 + during.length);
     const outage = errors.take();
@@ -108,7 +108,7 @@ describe.skipIf(!server)('redis driver: store outage', () => {
     for (let i = 0; i < 10; i++) during.push(await timed(http.url));
     expect(during.map((r) => r.status)).toEqual(Array(10).fill(503));
     expect(during.every((r) => r.retryAfter === '1')).toBe(true);
-    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(600);
+    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(1000);
     expect(ran()).toBe(1);
     const err = caught() as unknown as { status: number; expose: boolean; code: string };
     expect(err).toMatchObject({ status: 503, expose: false, code: 'RATE_LIMIT_UNAVAILABLE' });
@@ -125,20 +125,20 @@ describe.skipIf(!server)('redis driver: store outage', () => {
 
   it('times out a store call that hangs while the client looks connected (never a hang)', async () => {
     const { app, ran } = makeApp(
-      rateLimit({ db, max: 2, duration: '1m', namespace: `${namespace}-slow`, storeTimeout: 150 }),
+      rateLimit({ db, max: 2, duration: '1m', namespace: `${namespace}-slow`, storeTimeout: 400 }),
     );
     const errors = collectAppErrors(app);
     http = await listen(app);
     expect((await timed(http.url)).status).toBe(200);
     const admin = new Redis(server!.url);
-    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+    await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
     expect(db.status).toBe('ready');
     const slow = await timed(http.url);
     expect(slow.status).toBe(200);
-    expect(slow.ms).toBeGreaterThanOrEqual(140);
-    expect(slow.ms).toBeLessThan(600);
+    expect(slow.ms).toBeGreaterThanOrEqual(390);
+    expect(slow.ms).toBeLessThan(1500);
     const fast = await timed(http.url);
-    expect(fast.ms).toBeLessThan(100);
+    expect(fast.ms).toBeLessThan(300);
     expect(ran()).toBe(3);
     const emitted = errors.take();
     expect(emitted).toHaveLength(1);
