@@ -182,6 +182,26 @@ describe('cookie sessions', () => {
     expect(gone.body.user).toBeNull();
   });
 
+  it('signed: false still authenticates through AES-GCM, and rotates keys', async () => {
+    const before = setup({ signed: false }, [KEYS[1]!]);
+    const old = await login(before.app, 'alice');
+    expect(old).not.toContain('.');
+    const after = setup({ signed: false }, [KEYS[0]!, KEYS[1]!]);
+    const res = await request(after.app.callback()).get('/me').set('Cookie', `koa.sess=${old}`).expect(200);
+    expect(res.body.user).toBe('alice');
+    const fresh = sessionCookie(res.headers).value;
+    const retired = setup({ signed: false }, [KEYS[0]!]);
+    const ok = await request(retired.app.callback()).get('/me').set('Cookie', `koa.sess=${fresh}`).expect(200);
+    expect(ok.body.user).toBe('alice');
+    const raw = Buffer.from(fresh, 'base64url');
+    raw[raw.length - 1] = raw[raw.length - 1]! ^ 0x80;
+    const tampered = await request(retired.app.callback())
+      .get('/me')
+      .set('Cookie', `koa.sess=${raw.toString('base64url')}`)
+      .expect(200);
+    expect(tampered.body).toEqual({ user: null, isNew: true, id: null });
+  });
+
   it('takes keys from options.keys over app.keys', async () => {
     const a = setup({ keys: ['option-key-0123456789'] }, ['app-key-0123456789']);
     const cookie = await login(a.app);
