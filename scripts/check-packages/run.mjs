@@ -1,16 +1,26 @@
 #!/usr/bin/env node
-// `npm run check:packages [-- <folder>...] [--no-build] [--keep] [--concurrency N]`
+// `npm run check:packages [-- <folder>...] [--rebuild | --no-build] [--keep] [--concurrency N]`
 //
 // Every package as a user gets it: build, `npm pack`, inspect the tarball, publint and
 // are-the-types-wrong on it, then install it (plus koa, and only what it declares) into a fresh
 // app outside the repository, where an ESM app and a CommonJS app serve real requests with it and
 // a TypeScript app that uses it type-checks under NodeNext and Bundler without skipLibCheck.
 // Prints a summary table and exits 1 if anything failed. See CONTRIBUTING.md.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkIsolation, createApp, installApp, runApps, TS_STEPS, typecheckApp, userAppOf } from './lib/app.mjs';
+import {
+  checkIsolation,
+  createApp,
+  createTogetherApp,
+  installApp,
+  runApps,
+  TS_STEPS,
+  typecheckApp,
+  typecheckTogether,
+  userAppOf,
+} from './lib/app.mjs';
 import { inspectUnpacked } from './lib/contents.mjs';
 import { exec, semaphore, tail } from './lib/exec.mjs';
 import { runAttw, runPublint } from './lib/lint.mjs';
@@ -20,14 +30,18 @@ const root = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', '.
 const STEPS = ['build', 'pack', 'contents', 'publint', 'attw', 'install', 'esm', 'cjs', ...TS_STEPS];
 
 function parseArgs(argv) {
-  const opts = { build: true, keep: false, concurrency: Math.max(2, Math.min(4, availableParallelism())), only: [] };
+  const opts = { build: 'stale', keep: false, concurrency: Math.min(6, availableParallelism() + 2), only: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--no-build') opts.build = false;
+    if (a === '--no-build') opts.build = 'never';
+    else if (a === '--rebuild') opts.build = 'always';
     else if (a === '--keep') opts.keep = true;
     else if (a === '--concurrency') opts.concurrency = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/check-packages/run.mjs [<folder>...] [--no-build] [--keep] [--concurrency N]');
+      console.log(
+        'usage: node scripts/check-packages/run.mjs [<folder>...] [--rebuild | --no-build] [--keep] [--concurrency N]\n' +
+          '  builds a package unless its dist/ is newer than its sources (--rebuild: always, --no-build: never)',
+      );
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else opts.only.push(a.replace(/^@koa-kit\//, '').replace(/^packages\//, ''));
@@ -62,6 +76,24 @@ function checkTempLocation(tempRoot) {
   }
 }
 
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  // The folder's own mtime too: a deleted source file changes nothing else.
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+/** dist/ holds the four built entry files and is newer than everything the build reads. */
+function distIsFresh(dir) {
+  const built = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].map((f) => join(dir, 'dist', f));
+  if (!built.every((f) => existsSync(f))) return false;
+  const oldestBuilt = Math.min(...built.map((f) => statSync(f).mtimeMs));
+  const inputs = ['src', 'package.json', 'tsup.config.ts', 'tsconfig.json'].map((f) => join(dir, f));
+  inputs.push(join(root, 'tsup.base.ts'), join(root, 'tsconfig.base.json'));
+  return Math.max(...inputs.map(newestMtime)) < oldestBuilt;
+}
+
 async function checkPackage(p, ctx) {
   const { tempRoot, opts, cpu, versions, tscBin } = ctx;
   const res = Object.fromEntries(STEPS.map((s) => [s, { status: 'skip' }]));
@@ -77,11 +109,11 @@ async function checkPackage(p, ctx) {
     return out;
   };
 
-  if (opts.build) {
+  if (opts.build === 'always' || (opts.build === 'stale' && !distIsFresh(p.dir))) {
     const r = await cpu.use(() => exec('npm', ['run', 'build', '-w', p.pkg.name], { cwd: root, timeout: 180_000 }));
     if (!set('build', r.code === 0 ? { ok: true, ms: r.ms } : { ok: false, ms: r.ms, detail: tail(r) }))
       return finish();
-  } else res.build = { status: '-' };
+  } else res.build = { status: opts.build === 'never' ? '-' : 'fresh' };
 
   const tarballs = join(tempRoot, 'tarballs');
   const r = await exec('npm', ['pack', '--json', '--pack-destination', tarballs, '-w', p.pkg.name], { cwd: root });
@@ -92,6 +124,7 @@ async function checkPackage(p, ctx) {
   if (!set('pack', r.code === 0 && packed ? { ok: true, ms: r.ms } : { ok: false, ms: r.ms, detail: tail(r) }))
     return finish();
   const tarball = join(tarballs, packed.filename);
+  out.tarball = tarball;
   out.size = `${kb(packed.size)} (${kb(packed.unpackedSize)}, ${packed.entryCount} files)`;
 
   const unpacked = join(tempRoot, 'unpacked', p.folder);
@@ -112,6 +145,7 @@ async function checkPackage(p, ctx) {
   ]);
 
   const user = userAppOf(p.folder);
+  out.user = user;
   const appDir = join(tempRoot, 'apps', p.folder);
   createApp({ appDir, tarball, pkg: inspected.pkg, versions, extraDependencies: user.scenario?.dependencies });
   const installed = await installApp(appDir);
@@ -137,6 +171,34 @@ async function checkPackage(p, ctx) {
   return finish();
 }
 
+/** All tarballs in one app, every TypeScript user app in one program (see createTogetherApp). */
+async function checkTogether(results, ctx) {
+  const { tempRoot, versions, tscBin, cpu } = ctx;
+  const started = performance.now();
+  const res = Object.fromEntries(STEPS.map((s) => [s, { status: '-' }]));
+  const out = { p: { pkg: { name: '(all together)' } }, res, size: '', warnings: [] };
+  const packs = results
+    .filter((o) => o.tarball && o.user && !o.user.missing)
+    .map((o) => ({ ...o, folder: o.p.folder, pkg: o.p.pkg }));
+  const set = (step, r) => {
+    res[step] = r.ok ? { status: 'ok', ms: r.ms } : { status: 'FAIL', ms: r.ms, detail: r.detail };
+    return r.ok;
+  };
+  const appDir = join(tempRoot, 'apps', '_together');
+  createTogetherApp({ appDir, packs, versions });
+  if (set('install', await installApp(appDir))) {
+    await Promise.all(
+      ['ts-nodenext', 'ts-bundler'].map((step) =>
+        cpu.use(() => typecheckTogether({ appDir, packs, tscBin, step })).then((x) => set(step, x)),
+      ),
+    );
+  }
+  out.size = `${packs.length} packages`;
+  out.ms = Math.round(performance.now() - started);
+  ctx.progress(out);
+  return out;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const packages = discoverPackages(opts.only);
@@ -154,7 +216,7 @@ async function main() {
   const t0 = performance.now();
   console.log(
     `check:packages: ${packages.length} package(s), ${opts.concurrency} at a time, apps in ${tempRoot}` +
-      `${opts.build ? '' : ' (no build)'}`,
+      `${opts.build === 'never' ? ' (no build)' : ''}`,
   );
   const progress = (o) => {
     const failed = STEPS.filter((s) => o.res[s].status === 'FAIL');
@@ -167,6 +229,7 @@ async function main() {
   let results;
   try {
     results = await Promise.all(packages.map((p) => pool.use(() => checkPackage(p, ctx))));
+    if (results.length > 1) results.push(await checkTogether(results, ctx));
   } finally {
     if (!opts.keep) rmSync(tempRoot, { recursive: true, force: true });
   }
@@ -198,7 +261,7 @@ async function main() {
   console.log(
     failures
       ? `check:packages: ${failures} failure(s) in ${results.filter((o) => STEPS.some((s) => o.res[s].status === 'FAIL')).length} package(s), ${secs}s`
-      : `check:packages: all ${results.length} package(s) install and work on their own, ${secs}s`,
+      : `check:packages: all ${packages.length} package(s) install and work on their own, ${secs}s`,
   );
   process.exitCode = failures ? 1 : 0;
 }

@@ -130,9 +130,36 @@ export async function typecheckApp({ appDir, user, tscBin, step }) {
   const source = readFileSync(user.tsFile, 'utf8');
   writeFileSync(join(appDir, 'app.ts'), source);
   writeFileSync(join(appDir, 'app.cts'), source);
+  return tsc({ appDir, tscBin, step, files: [TS_PROGRAMS[step].file] });
+}
+
+/**
+ * One app that installs every tarball and compiles every package's TypeScript user app in one
+ * program: the packages' `koa` augmentations must agree with each other (two packages declaring
+ * `ctx.state.user` differently is a compile error only a user with both would see).
+ */
+export function createTogetherApp({ appDir, packs, versions }) {
+  mkdirSync(appDir, { recursive: true });
+  const deps = Object.fromEntries(packs.map((p) => [p.pkg.name, `file:${p.tarball}`]));
+  const manifest = {
+    name: 'kk-user-app-together',
+    private: true,
+    type: 'module',
+    dependencies: { ...deps, koa: versions.koa },
+    devDependencies: { '@types/koa': versions['@types/koa'], '@types/node': versions['@types/node'] },
+  };
+  writeFileSync(join(appDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const p of packs) writeFileSync(join(appDir, `${p.folder}.ts`), readFileSync(p.user.tsFile, 'utf8'));
+}
+
+export async function typecheckTogether({ appDir, packs, tscBin, step }) {
+  return tsc({ appDir, tscBin, step, files: packs.map((p) => `${p.folder}.ts`) });
+}
+
+async function tsc({ appDir, tscBin, step, files }) {
   const program = TS_PROGRAMS[step];
   const config = join(appDir, `tsconfig.${step}.json`);
-  const tsconfig = { compilerOptions: { ...COMPILER, ...program.compilerOptions }, files: [program.file] };
+  const tsconfig = { compilerOptions: { ...COMPILER, ...program.compilerOptions }, files };
   writeFileSync(config, `${JSON.stringify(tsconfig, null, 2)}\n`);
   const r = await exec(process.execPath, [tscBin, '-p', config, '--pretty', 'false'], {
     cwd: appDir,

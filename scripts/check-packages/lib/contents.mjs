@@ -62,6 +62,8 @@ export function inspectUnpacked(dir) {
       errors.push(`ships ${f}: only dist/, README, CHANGELOG, LICENSE and package.json belong in the tarball`);
   }
   if (!set.has('README.md')) errors.push('no README.md in the tarball (npm shows it as the package page)');
+  if (pkg.license && !files.some((f) => /^LICEN[CS]E(\.(md|txt))?$/i.test(f)))
+    warnings.push(`no LICENSE file in the tarball, though package.json says "${pkg.license}"`);
   else if (statSync(join(dir, 'README.md')).size < 200) errors.push('README.md is nearly empty');
 
   // Source maps: each must be in the tarball, and point at sources that are in the tarball too.
