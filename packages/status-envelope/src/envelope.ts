@@ -42,6 +42,7 @@ declare module 'koa' {
 }
 
 const KNOWN = new Set(['httpStatus']);
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 function resolveOptions(options: StatusEnvelopeOptions | undefined): { always200: boolean } {
   if (options === undefined) return { always200: false };
@@ -105,7 +106,11 @@ export function statusEnvelope(options?: StatusEnvelopeOptions): Middleware {
       data,
     };
     if (state?.pageInfo !== undefined) envelope.pageInfo = state.pageInfo;
-    ctx.body = envelope;
+    // Serialized here, once: a string body costs Koa less than a second object body (which it
+    // would stringify anyway), and a body that cannot be serialized fails inside the chain, where
+    // the error handler above renders it.
+    if (data === null && !ctx.response.has('Content-Type')) ctx.type = JSON_TYPE;
+    ctx.body = JSON.stringify(envelope);
     if (always200) ctx.status = 200;
     else if (status !== ctx.status) ctx.status = status;
   };

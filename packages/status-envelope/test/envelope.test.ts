@@ -139,6 +139,51 @@ describe('wrapping', () => {
   });
 });
 
+describe('serialization', () => {
+  test('the envelope is serialized once, with a Content-Length', async () => {
+    const { http } = appWith((ctx) => {
+      ctx.body = { text: 'ünïcödé' };
+    });
+    const res = await http.get('/');
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(res.text).data.text).toBe('ünïcödé');
+  });
+
+  test('a body that cannot be serialized fails inside the chain, for the error handler above', async () => {
+    const app = new Koa();
+    const seen: unknown[] = [];
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (err) {
+        seen.push(err);
+        ctx.status = 500;
+        ctx.type = 'text';
+        ctx.body = 'rendered by the handler above';
+      }
+    });
+    app.use(statusEnvelope());
+    app.use((ctx) => {
+      const body: Record<string, unknown> = {};
+      body.self = body;
+      ctx.body = body;
+    });
+    const res = await request(app.callback()).get('/');
+    expect(res.status).toBe(500);
+    expect(res.text).toBe('rendered by the handler above');
+    expect((seen[0] as Error).message).toMatch(/circular/i);
+  });
+
+  test('nullData gets a JSON content type', async () => {
+    const { http } = appWith((ctx) => {
+      ctx.state.envelope = { nullData: true };
+    });
+    const res = await http.get('/');
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+});
+
 describe('left untouched', () => {
   test.each([
     ['a string', () => 'plain text', 'plain text'],
