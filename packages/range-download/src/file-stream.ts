@@ -1,7 +1,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import type { Context } from 'koa';
 
-export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
 /** The error a file stream ends with when the file shrank while being sent. */
 export function truncatedError(read: number, expected: number): Error {

@@ -10,7 +10,7 @@ import { type ByteRange, ifRangeMatches, parseRange } from './parse-range.js';
 export interface RangeDownloadOptions {
   /** Most range-specs honoured in one `Range` header; more are answered with the whole body (200). Default 16. */
   maxRanges?: number;
-  /** Read size in bytes for reopened file ranges. Default: the original stream's, else 512 KiB. */
+  /** Read size in bytes for reopened file ranges. Default: the original stream's, else 1 MiB. */
   highWaterMark?: number;
 }
 

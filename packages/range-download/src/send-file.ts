@@ -14,7 +14,7 @@ export interface SendFileOptions {
   inline?: boolean;
   /** Content-Type. Default: looked up from the filename's extension, else `application/octet-stream`. */
   type?: string;
-  /** Read size in bytes. Default 512 KiB. */
+  /** Read size in bytes. Default 1 MiB. */
   highWaterMark?: number;
 }
 

@@ -27,14 +27,14 @@ export interface ServeStaticOptions {
   cacheMaxFileSize?: number;
   /** Total bytes of file content kept in memory. Default 32 MiB. */
   cacheMaxSize?: number;
-  /** Read size in bytes for streamed files. Default 512 KiB. */
+  /** Read size in bytes for streamed files. Default 1 MiB. */
   highWaterMark?: number;
 }
 
 export const DEFAULT_INDEX = 'index.html';
 export const DEFAULT_CACHE_MAX_FILE_SIZE = 1024 * 1024;
 export const DEFAULT_CACHE_MAX_SIZE = 32 * 1024 * 1024;
-export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
 export interface ResolvedOptions {
   prefixSegments: string[];
