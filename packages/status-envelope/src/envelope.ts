@@ -109,7 +109,7 @@ export function statusEnvelope(options?: StatusEnvelopeOptions): Middleware {
     // Serialized here, once: a string body costs Koa less than a second object body (which it
     // would stringify anyway), and a body that cannot be serialized fails inside the chain, where
     // the error handler above renders it.
-    if (data === null && !ctx.response.has('Content-Type')) ctx.type = JSON_TYPE;
+    if (data === null && !ctx.type) ctx.type = JSON_TYPE;
     ctx.body = JSON.stringify(envelope);
     if (always200) ctx.status = 200;
     else if (status !== ctx.status) ctx.status = status;
