@@ -1,8 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import * as pkg from '@koa-kit/rate-limit';
-import { describeExports } from '@koa-kit/testing';
+import { describeExports, describeTypeSurface } from '@koa-kit/testing';
 import { expect, test } from 'vitest';
 
-// The public surface: a change here is a visible snapshot diff (update with `vitest -u` on purpose).
-test('@koa-kit/rate-limit exports', () => {
+// The public surface: a change here is a visible snapshot diff. Update it on purpose
+// (`npx vitest run --project rate-limit test/exports.test.ts -u`) and say why in the changeset.
+test('@koa-kit/rate-limit run-time exports', () => {
   expect(describeExports(pkg)).toMatchSnapshot();
+});
+
+test('@koa-kit/rate-limit type exports and koa augmentation', () => {
+  expect(describeTypeSurface(fileURLToPath(new URL('../src/index.ts', import.meta.url)))).toMatchSnapshot();
 });
