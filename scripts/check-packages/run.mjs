@@ -257,6 +257,11 @@ async function main() {
     for (const w of o.warnings) console.log(`warning: ${o.p.pkg.name}: ${w}`);
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  // Where the time goes (summed over packages; steps overlap, so this is more than the wall time).
+  const perStep = STEPS.map((s) => [s, results.reduce((sum, o) => sum + (o.res[s].ms ?? 0), 0)])
+    .filter(([, ms]) => ms > 0)
+    .map(([s, ms]) => `${s} ${(ms / 1000).toFixed(0)}s`);
+  console.log(`step time, summed: ${perStep.join(', ')}`);
   if (opts.keep) console.log(`temp apps kept in ${tempRoot}${sep}apps`);
   console.log(
     failures
