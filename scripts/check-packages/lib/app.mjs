@@ -16,7 +16,12 @@ export function userAppOf(folder) {
   const tsFile = join(dir, 'app.ts');
   if (!existsSync(scenarioFile) || !existsSync(tsFile))
     return { missing: `no user app in scripts/check-packages/apps/${folder}/` };
-  const scenario = require(scenarioFile);
+  let scenario;
+  try {
+    scenario = require(scenarioFile);
+  } catch (err) {
+    return { missing: `apps/${folder}/scenario.cjs does not load: ${err.message}` };
+  }
   if (!Array.isArray(scenario.imports) || typeof scenario.setup !== 'function' || typeof scenario.check !== 'function')
     return { missing: `apps/${folder}/scenario.cjs must export { imports, setup, check }` };
   return { dir, scenarioFile, tsFile, scenario };
