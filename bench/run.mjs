@@ -585,6 +585,7 @@ async function main() {
     dataDir: DATA_DIR,
     nginx: hasNginx ? `${nginxVersion}, 1 worker, sendfile on` : 'not installed',
     redis: redis ? redis.note : 'not used',
+    loadStart: loadBefore,
     load: `${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`,
     nice: args.nice && process.getuid?.() === 0 ? -10 : 0,
   });

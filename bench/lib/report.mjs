@@ -28,9 +28,10 @@ export function table(rows) {
   const lines = ['| Scenario | Reference | Ratio | Goal | Met? | Notes |', '| --- | --- | ---: | ---: | :---: | --- |'];
   for (const r of rows) {
     const goal = r.goal == null ? '—' : `>= ${r.goal}`;
-    lines.push(
-      `| ${r.name} | ${r.reference} | ${r.error ? '—' : fmtRatio(r.ratio)} | ${goal} | ${metCell(r)} | ${notes(r)} |`,
-    );
+    // A ratio that rounds to its goal gets a third decimal, so "0.80 | >= 0.8 | no" cannot happen.
+    const near = r.goal != null && !r.error && fmtRatio(r.ratio) === fmtRatio(r.goal);
+    const shown = r.error ? '—' : near ? r.ratio.toFixed(3) : fmtRatio(r.ratio);
+    lines.push(`| ${r.name} | ${r.reference} | ${shown} | ${goal} | ${metCell(r)} | ${notes(r)} |`);
   }
   return lines.join('\n');
 }
@@ -51,6 +52,14 @@ export function markdown({ rows, measured, settings, machine, problems, skipped,
       'limit, where one is set). A goal of "—" marks a peer or a comparison.',
   );
   out.push('');
+  if (machine.loadStart > machine.cores / 2) {
+    out.push(
+      `> **This run shared the machine with other work** (load average ${machine.loadStart.toFixed(1)} on ${machine.cores} cores ` +
+        'when it started): servers did not get a whole core, and the figures are rough. The "per server CPU-s" ' +
+        'ratios in the notes are less disturbed by that; re-run `npm run bench` on a quiet machine for the real figures.',
+    );
+    out.push('');
+  }
   out.push(
     `Goals met: ${rows.filter((r) => r.met).length} of ${rows.filter((r) => r.goal != null).length}` +
       (missed.length ? `; missed: ${missed.map((r) => r.name).join(', ')}` : '') +
