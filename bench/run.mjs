@@ -69,9 +69,11 @@ function track(handle) {
   closers.add(handle);
   return handle;
 }
+let lastCloser = null;
 async function closeAll() {
   await Promise.allSettled([...closers].map(async (h) => h?.close?.()));
   closers.clear();
+  await lastCloser?.close();
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, async () => {
@@ -501,6 +503,8 @@ async function main() {
   }
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'koa-kit-bench-'));
+  // Removed at the end, or by the SIGINT/SIGTERM handler (after the servers stopped).
+  lastCloser = { close: () => rm(workDir, { recursive: true, force: true }) };
   const loader = track(new Loader(args.loader ?? undefined).start());
   settings.loader = loader.kind;
   const loadBefore = os.loadavg()[0];
