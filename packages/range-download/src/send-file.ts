@@ -3,7 +3,6 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import createError from 'http-errors';
 import type { Context } from 'koa';
-import { contentType } from 'mime-types';
 import { DEFAULT_HIGH_WATER_MARK, openRange } from './file-stream.js';
 
 /** Options of `sendFile(ctx, path, options)`. */
@@ -88,7 +87,12 @@ export async function sendFile(ctx: Context, filePath: string, options: SendFile
   if (!stats.isFile()) throw createError(404, 'File not found', { code: 'FILE_NOT_FOUND' });
 
   const etag = etagOf(stats);
-  ctx.set('Content-Type', type ?? (contentType(path.extname(filename)) || 'application/octet-stream'));
+  if (type === undefined) {
+    ctx.type = path.extname(filename); // Koa's own MIME table: no second copy in memory
+    if (!ctx.response.get('Content-Type')) ctx.set('Content-Type', 'application/octet-stream');
+  } else {
+    ctx.set('Content-Type', type);
+  }
   ctx.set('Content-Disposition', dispositionFor(filename, inline));
   ctx.set('Last-Modified', stats.mtime.toUTCString());
   ctx.set('ETag', etag);

@@ -1,7 +1,6 @@
 import { type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { contentType } from 'mime-types';
 import { isInside } from './canonical.js';
 import { fileEtag } from './conditional.js';
 
@@ -14,7 +13,13 @@ export interface FileEntry {
   mtimeMs: number;
   etag: string;
   lastModified: string;
-  contentType: string;
+  /** Extension the Content-Type comes from (the original's for a `.br`/`.gz` sibling). */
+  ext: string;
+  /**
+   * Filled on first use through Koa's own `ctx.type` (Koa already holds the MIME table: loading a
+   * second copy made every GC, and so every streamed chunk, measurably slower).
+   */
+  contentType: string | undefined;
   /** The symlink check failed: the file resolves outside root. */
   outside: boolean;
   /** The whole content, for small files when the cache is on. */
@@ -28,7 +33,6 @@ export type Lookup =
   | { kind: 'error'; error: NodeJS.ErrnoException };
 
 const NOT_FOUND = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP', 'EINVAL']);
-const FALLBACK_TYPE = 'application/octet-stream';
 const MAX_ENTRIES = 10_000;
 
 export interface FileTableOptions {
@@ -50,11 +54,13 @@ export class FileTable {
   constructor(private readonly options: FileTableOptions) {}
 
   async lookup(file: string, typeFrom: string = file): Promise<Lookup> {
+    // A `.br`/`.gz` sibling takes its type from the original: keep it apart from the same file asked for by name.
+    const key = typeFrom === file ? file : `${file}\0${typeFrom}`;
     let stats: Stats | undefined;
     try {
       // A file seen recently has its metadata in the kernel's cache: check it with a direct
       // stat, as nginx does, instead of a round trip through libuv's thread pool.
-      stats = this.entries.has(file) ? statSync(file, { throwIfNoEntry: false }) : await stat(file);
+      stats = this.entries.has(key) ? statSync(file, { throwIfNoEntry: false }) : await stat(file);
       if (stats === undefined) return { kind: 'none' };
     } catch (err) {
       const error = err as NodeJS.ErrnoException;
@@ -63,7 +69,7 @@ export class FileTable {
     }
     if (stats.isDirectory()) return { kind: 'dir' };
     if (!stats.isFile()) return { kind: 'none' };
-    const known = this.entries.get(file);
+    const known = this.entries.get(key);
     if (
       known &&
       known.ino === stats.ino &&
@@ -71,14 +77,14 @@ export class FileTable {
       known.size === stats.size &&
       known.mtimeMs === stats.mtimeMs
     ) {
-      this.entries.delete(file);
-      this.entries.set(file, known);
+      this.entries.delete(key);
+      this.entries.set(key, known);
       return { kind: 'file', entry: known, stats };
     }
-    if (known) this.forget(file, known);
+    if (known) this.forget(key, known);
     try {
       const entry = await this.describe(file, typeFrom, stats);
-      this.remember(file, entry);
+      this.remember(key, entry);
       return { kind: 'file', entry, stats };
     } catch (err) {
       const error = err as NodeJS.ErrnoException;
@@ -104,7 +110,8 @@ export class FileTable {
       mtimeMs: stats.mtimeMs,
       etag: fileEtag(stats.size, stats.mtimeMs),
       lastModified: stats.mtime.toUTCString(),
-      contentType: contentType(path.extname(typeFrom)) || FALLBACK_TYPE,
+      ext: path.extname(typeFrom),
+      contentType: undefined,
       outside,
       body,
     };

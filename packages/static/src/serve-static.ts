@@ -11,6 +11,7 @@ import { resolveOptions, type ServeStaticOptions } from './options.js';
 
 const SUFFIX: Record<Coding, string> = { br: '.br', gzip: '.gz' };
 const EMPTY = Buffer.alloc(0);
+const FALLBACK_TYPE = 'application/octet-stream';
 
 interface Found {
   entry: FileEntry;
@@ -133,6 +134,10 @@ export function serveStatic(root: string, options?: ServeStaticOptions): Middlew
     }
 
     const { entry } = found;
+    if (entry.contentType === undefined) {
+      ctx.type = entry.ext;
+      entry.contentType = ctx.response.get('Content-Type') || FALLBACK_TYPE;
+    }
     ctx.set('Content-Type', entry.contentType);
     ctx.set('Last-Modified', entry.lastModified);
     ctx.set('ETag', entry.etag);

@@ -269,6 +269,16 @@ describe('precompressed siblings', () => {
     expect(br.headers.etag).not.toBe(none.headers.etag);
   });
 
+  it('a sibling asked for by its own name is a plain file of its own type', async () => {
+    const { app } = appWith();
+    await fetchRaw(app, '/app.js', { headers: { 'Accept-Encoding': 'br' } });
+    const direct = await fetchRaw(app, '/app.js.br');
+    expect(direct.status).toBe(200);
+    expect(direct.headers['content-encoding']).toBeUndefined();
+    expect(direct.headers['content-type']).not.toContain('javascript');
+    expect(direct.body.toString()).toBe('BROTLI-BYTES');
+  });
+
   it('precompressed: false ignores the siblings and sets no Vary', async () => {
     const res = await request(appWith({ precompressed: false }).app.callback())
       .get('/app.js')
