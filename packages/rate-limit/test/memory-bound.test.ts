@@ -18,7 +18,7 @@ describe('memory store: bounded, swept', () => {
     const deadline = Date.now() + 10_000;
     while (counter.store.size > 0 && Date.now() < deadline) await sleep(100);
     expect(counter.store.size).toBe(0);
-  }, 30_000);
+  }, 60_000);
 
   it('never holds more than maxKeys clients; the window ending soonest goes first', async () => {
     const counter = memoryCounter(2, 60_000, 'limit', 1000);
