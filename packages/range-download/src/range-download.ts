@@ -19,6 +19,7 @@ export const DEFAULT_MAX_RANGES = 16;
 /** A body this middleware can cut: bytes in memory, or a whole file it can reopen. */
 type Source =
   | { kind: 'buffer'; bytes: Buffer }
+  | { kind: 'string'; text: string }
   | { kind: 'file'; path: string | Buffer; stream: ReadStream | null; hwm: number };
 
 interface StreamInternals {
@@ -59,11 +60,11 @@ export function rangeDownload(options?: RangeDownloadOptions): Middleware {
   async function sourceOf(ctx: Context): Promise<{ source: Source | null; size: number } | null> {
     const body: unknown = ctx.body;
     if (Buffer.isBuffer(body)) return { source: { kind: 'buffer', bytes: body }, size: body.length };
-    if (typeof body === 'string') {
-      const bytes = Buffer.from(body);
-      return { source: { kind: 'buffer', bytes }, size: bytes.length };
-    }
     const declared = ctx.response.length;
+    if (typeof body === 'string') {
+      // Koa set Content-Length from the UTF-8 length; the bytes are made only if a range is cut.
+      return { source: { kind: 'string', text: body }, size: declared ?? Buffer.byteLength(body) };
+    }
     if (wholeFileStream(body, declared)) {
       let size = declared;
       if (size === undefined) {
@@ -116,7 +117,8 @@ export function rangeDownload(options?: RangeDownloadOptions): Middleware {
   };
 }
 
-function respondPartial(ctx: Context, source: Source | null, size: number, ranges: ByteRange[]): void {
+function respondPartial(ctx: Context, found: Source | null, size: number, ranges: ByteRange[]): void {
+  const source: Source | null = found?.kind === 'string' ? { kind: 'buffer', bytes: Buffer.from(found.text) } : found;
   ctx.state.range = { size, ranges };
   ctx.status = 206;
   // HEAD: the same headers as GET; the body (never sent) is left to Koa, which destroys it.
