@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** A default id longer than this (only possible with a hostile X-Forwarded-For) is cut to this many characters. */
@@ -5,6 +6,14 @@ export const MAX_ID_LENGTH = 256;
 
 function cut(value: string): string {
   return value.length > MAX_ID_LENGTH ? value.slice(0, MAX_ID_LENGTH) : value;
+}
+
+/**
+ * An id from a custom `id()` longer than MAX_ID_LENGTH (a client-chosen API key, say) is stored as
+ * its SHA-256: distinct keys stay distinct, and no client can make one stored id cost kilobytes.
+ */
+export function boundedId(id: string): string {
+  return id.length > MAX_ID_LENGTH ? `sha256:${createHash('sha256').update(id).digest('base64url')}` : id;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (without zone), embedded IPv4 tail included. */

@@ -1,6 +1,6 @@
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
-import { clientKey } from './client-id.js';
+import { boundedId, clientKey } from './client-id.js';
 import type { Counter, Hit } from './hit.js';
 import { memoryCounter } from './memory-store.js';
 import { resolveOptions } from './options.js';
@@ -113,7 +113,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
     if (allow !== undefined && (await settle(allow(ctx)))) return next();
     const raw = idOf(ctx);
     if (raw === false) return next();
-    const id = typeof raw === 'string' ? raw || EMPTY_ID : String(raw);
+    const id = boundedId(typeof raw === 'string' ? raw || EMPTY_ID : String(raw));
 
     let hit: Hit | undefined;
     if (guarded) {

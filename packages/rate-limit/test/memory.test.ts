@@ -208,6 +208,17 @@ describe('memory driver: ids, allow and deny', () => {
     expect((await agent.get('/').set('x-api-key', 'k')).status).toBe(200);
   });
 
+  it('keeps long custom ids apart without storing them whole (they are hashed, not cut)', async () => {
+    const shared = 'k'.repeat(300);
+    const { app } = makeApp(rateLimit({ max: 1, duration: '1m', id: (ctx) => ctx.get('x-api-key') }));
+    const url = await serve(app);
+    const status = async (key: string) => (await request(url).get('/').set('x-api-key', key)).status;
+    expect(await status(`${shared}-a`)).toBe(200);
+    expect(await status(`${shared}-b`)).toBe(200);
+    expect(await status(`${shared}-a`)).toBe(429);
+    expect(await status(`${'x'.repeat(8000)}`)).toBe(200);
+  });
+
   it('uses the message given in errorMessage', async () => {
     const { app } = makeApp(rateLimit({ max: 1, errorMessage: 'Slow down.' }));
     const agent = request(app.callback());

@@ -126,7 +126,8 @@ const HOOK_FAILED = { status_code: 500, body: 'Upload hook failed\n' };
 const DROPPED_HEADERS = new Set(['forwarded', 'x-forwarded-proto', 'x-forwarded-host']);
 const CHECKSUM_HEADER = /^([a-z0-9-]+) ([A-Za-z0-9+/]+={0,2})$/;
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
-const PREFIX = /^\/[^\s?#]*$/;
+/** A path prefix: one leading slash, never `//` (a protocol-relative URL would point at another host). */
+const PREFIX = /^\/(?!\/)[^\s?#\\]*$/;
 const BODY_STRATEGY = new ByteLengthQueuingStrategy({ highWaterMark: 1024 * 1024 });
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

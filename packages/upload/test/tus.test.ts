@@ -271,6 +271,17 @@ describe('resumableUpload(): Location', () => {
       .set('Upload-Length', '5')
       .set('X-Forwarded-Prefix', '/up');
     expect(new URL(prefixed.headers.location!).pathname).toMatch(/^\/up\/files\//);
+    // A forged prefix that would make a protocol-relative URL (another host) is ignored.
+    for (const forged of ['//evil.example', '/\\evil.example']) {
+      const hostile = await request(app.callback())
+        .post('/files')
+        .set(T)
+        .set('Upload-Length', '5')
+        .set('X-Forwarded-Prefix', forged);
+      expect(hostile.status).toBe(201);
+      expect(new URL(hostile.headers.location!).hostname).toBe('127.0.0.1');
+      expect(new URL(hostile.headers.location!).pathname).toMatch(/^\/files\//);
+    }
     // The Location works for the next request through the same prefix.
     const head = await request(app.callback()).head(new URL(res.headers.location!).pathname).set(T);
     expect(head.status).toBe(200);
