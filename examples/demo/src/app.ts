@@ -99,7 +99,14 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   api.post(
     '/login',
     quietChallengeForScripts,
-    rateLimit({ max: Math.max(5, Math.floor(apiMax / 10)), duration: '1m', namespace: 'login', ...storeLimits }),
+    // Fail closed: while the store is down, logins are refused (503) rather than left unlimited.
+    rateLimit({
+      max: Math.max(5, Math.floor(apiMax / 10)),
+      duration: '1m',
+      namespace: 'login',
+      onStoreError: 'deny',
+      ...storeLimits,
+    }),
     basicAuth({ users: options.users ?? DEMO_USERS, realm: 'koa-kit demo' }),
     async (ctx) => {
       const name = String(ctx.state.user?.name);
