@@ -14,7 +14,11 @@ export default [
     run: async (ctx) => {
       const { path, size } = await bigFile(ctx);
       const server = await ctx.server('upload-multipart.mjs');
-      const r = await ctx.upload(`${server.url}/upload`, path, { method: 'POST', form: { field: 'file' }, expectStatus: 201 });
+      const r = await ctx.upload(`${server.url}/upload`, path, {
+        method: 'POST',
+        form: { field: 'file' },
+        expectStatus: 201,
+      });
       if (JSON.parse(r.body).bytes !== size) throw new Error(`the server stored ${r.body}, expected ${size} bytes`);
       return { value: r.mbPerS, unit: 'MB/s' };
     },

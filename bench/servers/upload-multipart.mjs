@@ -1,6 +1,7 @@
 // upload(): POST /upload multipart, one file field "file" written to scratchDir, removed after the response.
-import Koa from 'koa';
+
 import { handleExpectContinue, upload } from '@koa-kit/upload';
+import Koa from 'koa';
 
 export default async function uploadMultipart({ scratchDir }) {
   const app = new Koa();

@@ -1,6 +1,7 @@
 // resumableUpload(): tus 1.0 at /files, uploads stored in scratchDir.
-import Koa from 'koa';
+
 import { resumableUpload } from '@koa-kit/upload';
+import Koa from 'koa';
 
 export default async function uploadTus({ scratchDir }) {
   const app = new Koa();
