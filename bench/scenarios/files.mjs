@@ -84,8 +84,18 @@ export default [
     note: `${CLIENTS} curl downloads at once: peak RSS must stay flat`,
     run: async (ctx) => manyDownloads(ctx, (await ctx.server('files-static.mjs')).url),
   },
-  { name: 'static / koa-static, 4 KiB', kind: 'ratio', of: 'static 4 KiB file', reference: 'peer koa-static 4 KiB file' },
-  { name: 'static / koa-static, 1 MiB', kind: 'ratio', of: 'static 1 MiB file', reference: 'peer koa-static 1 MiB file' },
+  {
+    name: 'static / koa-static, 4 KiB',
+    kind: 'ratio',
+    of: 'static 4 KiB file',
+    reference: 'peer koa-static 4 KiB file',
+  },
+  {
+    name: 'static / koa-static, 1 MiB',
+    kind: 'ratio',
+    of: 'static 1 MiB file',
+    reference: 'peer koa-static 1 MiB file',
+  },
   {
     name: 'static / koa-static, 1 GiB download',
     kind: 'ratio',

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Real download clients against the composed app, on a file of tens of MB, compared by sha256.
 const run = promisify(execFile);
-const SIZE = 40 * 1024 * 1024;
+const SIZE = 32 * 1024 * 1024;
 let dir: { path: string; remove(): Promise<void> };
 let original: string;
 let expected: string;
