@@ -13,6 +13,8 @@ export function packageConfig(overrides: Options = {}): Options {
     splitting: false,
     treeshake: true,
     shims: false,
+    // Keep `function session()` inside `session()` named `session` (DEBUG=koa* shows middleware names).
+    keepNames: true,
     ...overrides,
   };
 }

@@ -118,7 +118,9 @@ const CONNECTION_CODES = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'E
 /** A client that disconnected is not a server error: the failure is the socket's, not the body stream's. */
 function isClientGone(ctx: Context, thrown: unknown): boolean {
   const code = (thrown as { code?: unknown }).code;
-  if (typeof code !== 'string' || !CONNECTION_CODES.has(code)) return false;
+  // HPE_*: Node's HTTP parser refused what the client sent (bytes after `Connection: close`, a bad
+  // chunk); Koa passes it on through on-finished as if the response had failed.
+  if (typeof code !== 'string' || !(CONNECTION_CODES.has(code) || code.startsWith('HPE_'))) return false;
   const body = ctx.body as { errored?: unknown } | null | undefined;
   return body?.errored !== thrown;
 }
