@@ -14,12 +14,29 @@ const TAG_BYTES = 16;
 const HKDF_SALT = 'koa-kit/session';
 const HKDF_INFO = 'aes-256-gcm session cookie';
 
+/**
+ * Characters of a cookie value's end used as its cache key: the end of the HMAC (or of the GCM tag,
+ * or of a random id), so it spreads well and a lookup hashes 24 characters, not the whole cookie.
+ * A hit counts only when the whole value is equal.
+ */
+const CACHE_KEY_CHARS = 24;
+
+function cacheKey(value: string): string {
+  return value.length > CACHE_KEY_CHARS ? value.slice(-CACHE_KEY_CHARS) : value;
+}
+
 /** What a verified cookie value decodes to, cached by the exact cookie value. */
-interface Verified {
+export interface Verified {
   /** Decrypted JSON (cookie sessions) or the session id (store sessions). */
   text: string;
   /** Verified with a key other than the first: the response must re-sign (and re-encrypt) it. */
   stale: boolean;
+  /** Cookie sessions: what cookie-session.ts derives from `text` once per cookie value. */
+  loaded?: unknown;
+}
+
+interface Cached extends Verified {
+  value: string;
 }
 
 /**
@@ -33,7 +50,7 @@ export class Codec {
   readonly #grip: Keygrip;
   readonly #aesKeys: Buffer[];
   readonly #aad: Buffer;
-  readonly #cache: Lru<Verified>;
+  readonly #cache: Lru<Cached>;
 
   constructor(name: string, keys: readonly SessionKey[], signed: boolean, cacheSize: number) {
     this.#name = name;
@@ -47,23 +64,23 @@ export class Codec {
   /** Cookie value for a store session id. */
   signId(id: string): string {
     const value = this.#signed ? `${id}.${this.#grip.sign(`${this.#name}=${id}`)}` : id;
-    this.#cache.set(value, { text: id, stale: false });
+    this.#remember(value, { text: id, stale: false });
     return value;
   }
 
   /** The session id in a cookie value, or undefined when the signature does not verify. */
   verifyId(value: string): Verified | undefined {
-    const hit = this.#cache.get(value);
+    const hit = this.#lookup(value);
     if (hit !== undefined) return hit;
     if (!this.#signed) return { text: value, stale: false };
     const split = this.#verify(value);
     if (split === undefined) return undefined;
     const verified = { text: split.body, stale: split.index > 0 };
-    this.#cache.set(value, verified);
+    this.#remember(value, verified);
     return verified;
   }
 
-  /** Encrypts, signs and size-checks session data for the cookie (koa-session's `encode` hook). */
+  /** Encrypts, signs and size-checks session data for the cookie. */
   encode = (data: Record<string, unknown>): string => {
     let json: string;
     try {
@@ -80,33 +97,35 @@ export class Codec {
     const value = this.#signed ? `${body}.${this.#grip.sign(`${this.#name}=${body}`)}` : body;
     const size = this.#name.length + value.length;
     if (size > MAX_COOKIE_BYTES) throw tooLarge(size, MAX_COOKIE_BYTES);
-    this.#cache.set(value, { text: json, stale: false });
+    this.#remember(value, { text: json, stale: false });
     return value;
   };
 
   /**
-   * Verifies and decrypts a cookie value (koa-session's `decode` hook). Never throws: anything
-   * tampered, truncated or foreign yields undefined, which koa-session turns into a fresh session.
-   * A value verified with an old key comes back with `_requireSave`, so it is re-sealed with the
-   * first key on this response.
+   * The verified, decrypted entry of a cookie value (cached), or undefined for anything tampered,
+   * truncated or foreign: never throws. An entry with `stale` verified with an old key, so the
+   * response must re-seal it with the first key.
    */
-  decode = (value: string): Record<string, unknown> | undefined => {
-    let verified = this.#cache.get(value);
+  read(value: string): Verified | undefined {
+    let verified: Verified | undefined = this.#lookup(value);
     if (verified === undefined) {
       verified = this.#open(value);
       if (verified === undefined) return undefined;
-      this.#cache.set(value, verified);
+      this.#remember(value, verified);
     }
-    let data: unknown;
-    try {
-      data = JSON.parse(verified.text);
-    } catch {
-      return undefined;
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
-    if (verified.stale) (data as Record<string, unknown>)._requireSave = true;
-    return data as Record<string, unknown>;
-  };
+    return verified;
+  }
+
+  #lookup(value: string): Cached | undefined {
+    const hit = this.#cache.get(cacheKey(value));
+    return hit !== undefined && hit.value === value ? hit : undefined;
+  }
+
+  #remember(value: string, verified: Verified): void {
+    const cached = verified as Cached;
+    cached.value = value;
+    this.#cache.set(cacheKey(value), cached);
+  }
 
   #verify(value: string): { body: string; index: number } | undefined {
     const dot = value.lastIndexOf('.');

@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import type { Middleware, Next, ParameterizedContext } from 'koa';
 import createSession from 'koa-session';
 import { Codec } from './codec.js';
+import { installCookieSessions } from './cookie-session.js';
 import { isHttpError, misconfigured, notSerializable, storeUnavailable } from './errors.js';
 import { keysProblem, type ResolvedOptions, resolveOptions, type SessionOptions } from './options.js';
 import type { SessionRecord, SessionStore } from './store.js';
@@ -16,8 +17,9 @@ const UNSIGNED = Object.freeze({ signed: false });
 const JSON_ERROR = /circular structure|serialize a BigInt/;
 
 /**
- * Encrypted cookie sessions (default) or store sessions for Koa, on koa-session.
- * `app.use(session({ keys }))`; koa-session is set up against `ctx.app` on the first request.
+ * Encrypted cookie sessions (default) or store sessions for Koa. Store sessions run on koa-session;
+ * cookie sessions on our own per-request context with koa-session's semantics (cookie-session.ts).
+ * `app.use(session({ keys }))`; everything is set up against `ctx.app` on the first request.
  */
 export function session(options: SessionOptions = {}): Middleware {
   const opts = resolveOptions(options);
@@ -76,6 +78,32 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
   }
   const codec = needsKeys ? new Codec(opts.key, keys as string[], opts.signed, opts.cacheSize) : undefined;
 
+  if (store === undefined) {
+    // Cookie sessions: our own per-request context (koa-session's semantics, without its
+    // per-request objects and hashes: the speed goal), see cookie-session.ts.
+    const options: Record<string, unknown> = {
+      key: opts.key,
+      maxAge: opts.maxAge,
+      rolling: opts.rolling,
+      renew: opts.renew,
+      httpOnly: opts.httpOnly,
+      sameSite: opts.sameSite,
+      path: opts.path,
+      overwrite: true,
+      // Signing is ours (Keygrip sha256, inside the value), not Cookies' sha1 `.sig` cookie.
+      signed: false,
+    };
+    if (opts.secure !== undefined) options.secure = opts.secure;
+    if (opts.domain !== undefined) options.domain = opts.domain;
+    return installCookieSessions({
+      app,
+      codec: codec!,
+      key: opts.key,
+      prefix: `${opts.key}=`,
+      options: Object.freeze(options),
+    });
+  }
+
   const koaSessionOptions: Record<string, unknown> = {
     key: opts.key,
     maxAge: opts.maxAge,
@@ -86,18 +114,9 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
     path: opts.path,
     overwrite: true,
     autoCommit: true,
-    // Signing is ours (Keygrip sha256, inside the value), not Cookies' sha1 `.sig` cookie.
     signed: false,
-  };
-  if (opts.secure !== undefined) koaSessionOptions.secure = opts.secure;
-  if (opts.domain !== undefined) koaSessionOptions.domain = opts.domain;
-
-  if (store === undefined) {
-    koaSessionOptions.encode = codec!.encode;
-    koaSessionOptions.decode = codec!.decode;
-  } else {
-    koaSessionOptions.store = storeAdapter(store, opts.storeTimeout);
-    koaSessionOptions.externalKey = {
+    store: storeAdapter(store, opts.storeTimeout),
+    externalKey: {
       get(ctx: Ctx): string | undefined {
         const raw = ctx.cookies.get(opts.key, UNSIGNED);
         if (!raw) return undefined;
@@ -110,8 +129,10 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
       set(ctx: Ctx, id: string): void {
         ctx.cookies.set(opts.key, codec === undefined ? id : codec.signId(id), ctx.sessionOptions);
       },
-    };
-  }
+    },
+  };
+  if (opts.secure !== undefined) koaSessionOptions.secure = opts.secure;
+  if (opts.domain !== undefined) koaSessionOptions.domain = opts.domain;
   return withJsonErrors(createSession(koaSessionOptions as never, app) as Inner);
 }
 

@@ -1,0 +1,419 @@
+import { inspect } from 'node:util';
+import type Koa from 'koa';
+import type { Next, ParameterizedContext } from 'koa';
+import type { Codec, Verified } from './codec.js';
+import { notSerializable } from './errors.js';
+
+/**
+ * Cookie sessions without koa-session's per-request machinery: the same semantics as koa-session
+ * 7's ContextSession and Session (lazy `ctx.session`, `_expire`/`_maxAge`/`_session` payload
+ * fields, save/regenerate/renew/rolling, `session:missed`/`session:expired` events), but nothing
+ * is built until `ctx.session` is read, the cookie is found with one cached regex instead of a
+ * Cookies object, and "did it change?" compares the JSON text with the text the cookie held
+ * (memoized per cookie value in the codec's cache) instead of two crc32 hashes.
+ * Writing the cookie still goes through Koa's `ctx.cookies.set`.
+ */
+
+type Ctx = ParameterizedContext<any, any, any>;
+type MaxAge = number | 'session' | undefined;
+type CommitOptions = { save?: boolean; regenerate?: boolean };
+
+/** koa-session's default when maxAge is unset at save time (it can be, after a 'session' save). */
+const ONE_DAY = 86_400_000;
+const EPOCH = new Date(0);
+const CONTEXT = Symbol('koa-kit.session.context');
+
+/** What one app's cookie sessions share: built once, on the app's first request. */
+export interface CookieShared {
+  app: Koa<any, any>;
+  codec: Codec;
+  key: string;
+  /** `key=`, searched for in the Cookie header. */
+  prefix: string;
+  /** Cookie attributes (and koa-session's option names) every request starts from. */
+  options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The cookie's value as Cookies' `cookies.get(key)` finds it (its pattern is
+ * `(?:^|;) *key=([^;]*)`, first match, one pair of quotes removed), without a regex or an object.
+ */
+export function readCookie(header: string | undefined, prefix: string): string {
+  if (!header) return '';
+  let at = header.indexOf(prefix);
+  while (at >= 0) {
+    let before = at - 1;
+    while (before >= 0 && header.charCodeAt(before) === 32) before--;
+    if (before < 0 || header.charCodeAt(before) === 59) {
+      const start = at + prefix.length;
+      const end = header.indexOf(';', start);
+      const value = end < 0 ? header.slice(start) : header.slice(start, end);
+      return value.charCodeAt(0) === 34 ? value.slice(1, -1) : value;
+    }
+    at = header.indexOf(prefix, at + 1);
+  }
+  return '';
+}
+
+/** `ctx.session` of a cookie session: the data as own properties, plus koa-session's API. */
+export class CookieSession {
+  [key: string]: unknown;
+  // The same own fields, in the same order, as koa-session's Session.
+  isNew = false;
+  _requireSave = false;
+  _expire: number | undefined = undefined;
+  readonly #context: CookieContext;
+
+  /** `copy`: data is a cached template, so nested objects and arrays are copied, never shared. */
+  constructor(context: CookieContext, data?: Record<string, unknown>, copy = false) {
+    this.#context = context;
+    if (!data) {
+      this.isNew = true;
+      return;
+    }
+    for (const k in data) {
+      if (k === '_maxAge') context.maxAge = data._maxAge as MaxAge;
+      else if (k === '_session') context.maxAge = 'session';
+      // Reflect.set, as koa-session: a key such as "length" is ignored rather than thrown on
+      else Reflect.set(this, k, copy ? copyJson(data[k]) : data[k]);
+    }
+  }
+
+  toJSON(): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    for (const key in this) {
+      if (key === 'isNew' || key[0] === '_') continue;
+      const value = this[key];
+      if (typeof value === 'function') continue;
+      obj[key] = value;
+    }
+    return obj;
+  }
+
+  [inspect.custom](): Record<string, unknown> {
+    return this.toJSON();
+  }
+
+  get length(): number {
+    return Object.keys(this.toJSON()).length;
+  }
+
+  get populated(): boolean {
+    return this.length > 0;
+  }
+
+  get maxAge(): MaxAge {
+    return this.#context.maxAge;
+  }
+
+  set maxAge(value: MaxAge) {
+    this.#context.maxAge = value;
+    this._requireSave = true;
+  }
+
+  get externalKey(): string | undefined {
+    return undefined;
+  }
+
+  save(callback?: (err?: unknown) => void): Promise<void> {
+    return this.commit({ save: true }, callback) as Promise<void>;
+  }
+
+  regenerate(callback?: (err?: unknown) => void): Promise<void> {
+    return this.commit({ regenerate: true }, callback) as Promise<void>;
+  }
+
+  manuallyCommit(): Promise<void> {
+    return this.commit() as Promise<void>;
+  }
+
+  commit(
+    options?: CommitOptions | ((err?: unknown) => void),
+    callback?: (err?: unknown) => void,
+  ): Promise<void> | undefined {
+    if (typeof options === 'function') {
+      callback = options;
+      options = {};
+    }
+    let promise: Promise<void>;
+    try {
+      this.#context.commit(options);
+      promise = Promise.resolve();
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    if (callback === undefined) return promise;
+    const cb = callback;
+    promise.then(() => cb(), cb);
+    return undefined;
+  }
+}
+
+/** One request's session state (koa-session's ContextSession), created when `ctx.session` is first used. */
+export class CookieContext {
+  /** undefined: not read; false: set to null (destroy); else the session. */
+  session: CookieSession | false | undefined = undefined;
+  /** The data the cookie held, as `toJSON()` gave it, and its JSON text (koa-session's `prevHash`). */
+  #view: Record<string, unknown> | undefined = undefined;
+  #baseline: string | undefined = undefined;
+  #maxAge: MaxAge;
+  #options: Record<string, unknown> | undefined = undefined;
+  readonly #ctx: Ctx;
+  readonly #shared: CookieShared;
+
+  constructor(ctx: Ctx, shared: CookieShared) {
+    this.#ctx = ctx;
+    this.#shared = shared;
+    this.#maxAge = shared.options.maxAge as MaxAge;
+  }
+
+  /** This request's copy of the options (`ctx.sessionOptions`), made on first use. */
+  get options(): Record<string, unknown> {
+    if (this.#options === undefined) this.#options = { ...this.#shared.options, maxAge: this.#maxAge };
+    return this.#options;
+  }
+
+  get maxAge(): MaxAge {
+    return this.#options === undefined ? this.#maxAge : (this.#options.maxAge as MaxAge);
+  }
+
+  set maxAge(value: MaxAge) {
+    if (this.#options === undefined) this.#maxAge = value;
+    else this.#options.maxAge = value;
+  }
+
+  get(): CookieSession | null {
+    if (this.session) return this.session;
+    if (this.session === false) return null;
+    this.#load();
+    return this.session as unknown as CookieSession;
+  }
+
+  set(value: unknown): void {
+    if (value === null) {
+      this.session = false;
+      return;
+    }
+    if (typeof value === 'object') {
+      this.session = new CookieSession(this, value as Record<string, unknown>);
+      return;
+    }
+    throw new Error('this.session can only be set as null or an object.');
+  }
+
+  #load(): void {
+    const shared = this.#shared;
+    const value = readCookie(this.#ctx.req.headers.cookie, shared.prefix);
+    if (!value) {
+      this.session = new CookieSession(this);
+      return;
+    }
+    const verified = shared.codec.read(value);
+    const loaded = verified === undefined ? undefined : ((verified.loaded as Loaded | undefined) ?? load(verified));
+    const data = loaded?.data;
+    if (data === undefined) {
+      this.#emit('missed', { key: undefined, value: undefined, ctx: this.#ctx });
+      this.session = new CookieSession(this);
+      return;
+    }
+    if (typeof data._expire === 'number' && data._expire < Date.now()) {
+      this.#emit('expired', { key: undefined, value: copyJson(data), ctx: this.#ctx });
+      this.session = new CookieSession(this);
+      return;
+    }
+    const session = loaded!.copyable
+      ? new CookieSession(this, data, true)
+      : new CookieSession(this, JSON.parse(verified!.text) as Record<string, unknown>);
+    // verified with an old key: re-seal it with the first key on this response
+    if (verified!.stale) session._requireSave = true;
+    this.session = session;
+    this.#view = loaded!.view;
+    this.#baseline = loaded!.text;
+  }
+
+  /** koa-session's commit, synchronous: a cookie session has no store to wait for. */
+  commit({ save = false, regenerate = false }: CommitOptions = {}): void {
+    const session = this.session;
+    if (session === undefined) return;
+    if (session === false) {
+      this.#remove();
+      return;
+    }
+    if (regenerate) this.#remove();
+    if (save || regenerate || session._requireSave || this.#shouldSave(session)) this.#save(session);
+  }
+
+  #shouldSave(session: CookieSession): boolean {
+    const data = session.toJSON();
+    const baseline = this.#baseline;
+    if (baseline === undefined && Object.keys(data).length === 0) return false;
+    // same structure and values as loaded: the JSON text is the same, no need to write it out
+    if (!(this.#view !== undefined && sameJson(data, this.#view)) && toJsonText(data) !== baseline) return true;
+    if (this.#shared.options.rolling) return true;
+    if (this.#shared.options.renew) {
+      const expire = session._expire;
+      const maxAge = this.maxAge;
+      if (expire && maxAge && expire - Date.now() < (maxAge as number) / 2) return true;
+    }
+    return false;
+  }
+
+  #save(session: CookieSession): void {
+    const opts = this.options;
+    const data = session.toJSON();
+    const maxAge = opts.maxAge ? (opts.maxAge as number | 'session') : ONE_DAY;
+    if (maxAge === 'session') {
+      opts.maxAge = undefined;
+      data._session = true;
+    } else {
+      data._expire = maxAge + Date.now();
+      data._maxAge = maxAge;
+    }
+    const value = this.#shared.codec.encode(data);
+    this.#ctx.cookies.set(this.#shared.key, value, opts as never);
+  }
+
+  #remove(): void {
+    this.#ctx.cookies.set(this.#shared.key, '', { ...this.options, expires: EPOCH, maxAge: false } as never);
+  }
+
+  #emit(event: string, data: unknown): void {
+    const app = this.#shared.app;
+    setImmediate(() => app.emit(`session:${event}`, data));
+  }
+}
+
+/** What a verified cookie value yields, worked out once per value and kept in the codec's cache. */
+interface Loaded {
+  /** The parsed data (a template: never handed out, never changed), or undefined if not a session. */
+  data: Record<string, unknown> | undefined;
+  /** False when some key is `__proto__`: each request then parses the text instead of copying. */
+  copyable: boolean;
+  /** `toJSON()` of a session loaded from it (sharing `data`'s values), and the JSON text of that. */
+  view: Record<string, unknown> | undefined;
+  text: string | undefined;
+}
+
+function load(verified: Verified): Loaded {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(verified.text);
+  } catch {
+    parsed = undefined;
+  }
+  let loaded: Loaded = { data: undefined, copyable: false, view: undefined, text: undefined };
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const data = parsed as Record<string, unknown>;
+    // a probe on a throwaway context: what toJSON() of an untouched session gives
+    const probe = new CookieSession(new CookieContext(undefined as never, PROBE), data);
+    const view = probe.toJSON();
+    loaded = { data, copyable: !hasProtoKey(data), view, text: toJsonText(view) };
+  }
+  verified.loaded = loaded;
+  return loaded;
+}
+
+const PROBE: CookieShared = { app: undefined as never, codec: undefined as never, key: '', prefix: '', options: {} };
+
+function hasProtoKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__' || hasProtoKey((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+/** A deep copy of a value JSON.parse made (plain objects, arrays, primitives). */
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const copy = new Array(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyJson(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
+/**
+ * True only when `value` would serialize to the same JSON as `loaded` (a tree JSON.parse made):
+ * the same plain objects (same keys in the same order), arrays and primitives. Anything else
+ * (a Date, a class instance, NaN, undefined) answers false, and the caller compares JSON text.
+ */
+function sameJson(value: unknown, loaded: unknown): boolean {
+  if (value === loaded) return true;
+  if (value === null || loaded === null || typeof value !== 'object' || typeof loaded !== 'object') return false;
+  if (Array.isArray(loaded)) {
+    if (!Array.isArray(value) || value.length !== loaded.length) return false;
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+    for (let i = 0; i < loaded.length; i++) if (!sameJson(value[i], loaded[i])) return false;
+    return true;
+  }
+  if (Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  const keys = Object.keys(value);
+  const loadedKeys = Object.keys(loaded);
+  if (keys.length !== loadedKeys.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key !== loadedKeys[i]) return false;
+    if (!sameJson((value as Record<string, unknown>)[key], (loaded as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function toJsonText(data: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(data);
+  } catch (err) {
+    throw notSerializable(err);
+  }
+}
+
+function contextOf(ctx: Ctx, shared: CookieShared): CookieContext {
+  const slot = ctx as unknown as Record<symbol, CookieContext | undefined>;
+  let context = slot[CONTEXT];
+  if (context === undefined) {
+    context = new CookieContext(ctx, shared);
+    slot[CONTEXT] = context;
+  }
+  return context;
+}
+
+/**
+ * Defines `ctx.session` and `ctx.sessionOptions` on the app's context (as koa-session does) and
+ * returns the middleware that commits the session after downstream, even when downstream threw
+ * (a commit error then wins, as in koa-session).
+ */
+export function installCookieSessions(shared: CookieShared): (ctx: Ctx, next: Next) => Promise<void> {
+  Object.defineProperties(shared.app.context, {
+    session: {
+      get(this: Ctx) {
+        return contextOf(this, shared).get();
+      },
+      set(this: Ctx, value: unknown) {
+        contextOf(this, shared).set(value);
+      },
+      configurable: true,
+    },
+    sessionOptions: {
+      get(this: Ctx) {
+        return contextOf(this, shared).options;
+      },
+    },
+  });
+
+  const commit = (ctx: Ctx): void => {
+    const context = (ctx as unknown as Record<symbol, CookieContext | undefined>)[CONTEXT];
+    if (context !== undefined) context.commit();
+  };
+  return (ctx, next) =>
+    next().then(
+      () => commit(ctx),
+      (err: unknown) => {
+        commit(ctx);
+        throw err;
+      },
+    );
+}
