@@ -75,12 +75,14 @@ async function closeAll() {
   closers.clear();
   await lastCloser?.close();
 }
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    console.error(`\n${sig}: stopping servers`);
-    await closeAll();
-    process.exit(130);
-  });
+function stopOnSignals() {
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      console.error(`\n${sig}: stopping servers`);
+      await closeAll();
+      process.exit(130);
+    });
+  }
 }
 
 function serverFilesOf(scenario) {
@@ -395,6 +397,7 @@ async function measureThroughputGroup(group, ctx) {
 
 // ---------------------------------------------------------------- main
 async function main() {
+  stopOnSignals();
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
     log(HELP);
@@ -675,13 +678,41 @@ async function main() {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (err) => {
-    console.error(err?.stack ?? err);
-    await closeAll();
-    process.exitCode = 2;
-  },
-);
+/**
+ * One benchmark at a time per machine: two runs pinned to the same cores would measure each
+ * other. Unless this process already holds it, re-run this command under `flock` on a lock file
+ * in the temp dir (waiting, and saying so, while another run holds it). --list and --help need no lock.
+ */
+async function underMachineLock() {
+  const argv = process.argv.slice(2);
+  if (process.env.KOA_KIT_BENCH_LOCKED || argv.some((a) => a === '--list' || a === '--help' || a === '-h')) return null;
+  const { spawn, spawnSync } = await import('node:child_process');
+  if (spawnSync('sh', ['-c', 'command -v flock'], { stdio: 'ignore' }).status !== 0) return null;
+  const lock = path.join(os.tmpdir(), 'koa-kit-bench.lock');
+  const self = [process.execPath, fileURLToPath(import.meta.url), ...argv];
+  const env = { ...process.env, KOA_KIT_BENCH_LOCKED: '1' };
+  if (spawnSync('flock', ['-n', lock, 'true'], { stdio: 'ignore' }).status !== 0) {
+    log(`Another \`npm run bench\` is running on this machine (${lock}): waiting for it to finish.`);
+  }
+  // sh takes the lock on fd 9 and then execs node, which inherits the lock: signals reach node itself.
+  const child = spawn('sh', ['-c', 'exec 9>"$0" && flock 9 && exec "$@"', lock, ...self], { stdio: 'inherit', env });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, sg) => resolve([c, sg])));
+  return signal ? 130 : (code ?? 2);
+}
+
+const locked = await underMachineLock();
+if (locked !== null) {
+  process.exitCode = locked;
+} else {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    async (err) => {
+      console.error(err?.stack ?? err);
+      await closeAll();
+      process.exitCode = 2;
+    },
+  );
+}
