@@ -64,18 +64,27 @@ export class CookieSession {
   _expire: number | undefined = undefined;
   readonly #context: CookieContext;
 
-  /** `copy`: data is a cached template, so nested objects and arrays are copied, never shared. */
-  constructor(context: CookieContext, data?: Record<string, unknown>, copy = false) {
+  /**
+   * As koa-session's Session. With `template` (cached, plain keys only), `data` is that template's
+   * data: its values are copied, never shared, so one request's changes never reach another.
+   */
+  constructor(context: CookieContext, data?: Record<string, unknown>, template?: Loaded) {
     this.#context = context;
     if (!data) {
       this.isNew = true;
+      return;
+    }
+    if (template !== undefined) {
+      if (template.maxAge !== NO_MAX_AGE) context.maxAge = template.maxAge;
+      const keys = template.keys;
+      for (let i = 0; i < keys.length; i++) this[keys[i]!] = copyJson(data[keys[i]!]);
       return;
     }
     for (const k in data) {
       if (k === '_maxAge') context.maxAge = data._maxAge as MaxAge;
       else if (k === '_session') context.maxAge = 'session';
       // Reflect.set, as koa-session: a key such as "length" is ignored rather than thrown on
-      else Reflect.set(this, k, copy ? copyJson(data[k]) : data[k]);
+      else Reflect.set(this, k, data[k]);
     }
   }
 
@@ -153,9 +162,8 @@ export class CookieSession {
 export class CookieContext {
   /** undefined: not read; false: set to null (destroy); else the session. */
   session: CookieSession | false | undefined = undefined;
-  /** The data the cookie held, as `toJSON()` gave it, and its JSON text (koa-session's `prevHash`). */
-  #view: Record<string, unknown> | undefined = undefined;
-  #baseline: string | undefined = undefined;
+  /** What the cookie held (its `text` stands for koa-session's `prevHash`); undefined for a new session. */
+  #loaded: Loaded | undefined = undefined;
   #maxAge: MaxAge;
   #options: Record<string, unknown> | undefined = undefined;
   readonly #ctx: Ctx;
@@ -221,14 +229,13 @@ export class CookieContext {
       this.session = new CookieSession(this);
       return;
     }
-    const session = loaded!.copyable
-      ? new CookieSession(this, data, true)
+    const session = loaded!.fast
+      ? new CookieSession(this, data, loaded)
       : new CookieSession(this, JSON.parse(verified!.text) as Record<string, unknown>);
     // verified with an old key: re-seal it with the first key on this response
     if (verified!.stale) session._requireSave = true;
     this.session = session;
-    this.#view = loaded!.view;
-    this.#baseline = loaded!.text;
+    this.#loaded = loaded;
   }
 
   /** koa-session's commit, synchronous: a cookie session has no store to wait for. */
@@ -244,11 +251,13 @@ export class CookieContext {
   }
 
   #shouldSave(session: CookieSession): boolean {
-    const data = session.toJSON();
-    const baseline = this.#baseline;
-    if (baseline === undefined && Object.keys(data).length === 0) return false;
-    // same structure and values as loaded: the JSON text is the same, no need to write it out
-    if (!(this.#view !== undefined && sameJson(data, this.#view)) && toJsonText(data) !== baseline) return true;
+    const loaded = this.#loaded;
+    if (loaded === undefined || !unchanged(session, loaded)) {
+      const data = session.toJSON();
+      if (loaded === undefined && Object.keys(data).length === 0) return false;
+      // compared as koa-session does, by JSON (text rather than crc32)
+      if (!(loaded !== undefined && sameJson(data, loaded.view)) && toJsonText(data) !== loaded?.text) return true;
+    }
     if (this.#shared.options.rolling) return true;
     if (this.#shared.options.renew) {
       const expire = session._expire;
@@ -283,14 +292,26 @@ export class CookieContext {
   }
 }
 
+/** `Loaded.maxAge` when the data sets none. */
+const NO_MAX_AGE = Symbol('no maxAge');
+
 /** What a verified cookie value yields, worked out once per value and kept in the codec's cache. */
 interface Loaded {
   /** The parsed data (a template: never handed out, never changed), or undefined if not a session. */
   data: Record<string, unknown> | undefined;
-  /** False when some key is `__proto__`: each request then parses the text instead of copying. */
-  copyable: boolean;
-  /** `toJSON()` of a session loaded from it (sharing `data`'s values), and the JSON text of that. */
-  view: Record<string, unknown> | undefined;
+  /**
+   * True when every key is a plain one (none that koa-session's Session handles specially, no
+   * `__proto__` anywhere): a session is then made by copying `keys` from `data`. Otherwise each
+   * request parses the text and goes through koa-session's loop.
+   */
+  fast: boolean;
+  keys: string[];
+  /** The maxAge `_maxAge` / `_session` give, or NO_MAX_AGE. */
+  maxAge: MaxAge | typeof NO_MAX_AGE;
+  /** `Object.keys()` of a session made from it, `toJSON()` of it (sharing `data`'s values) and its JSON text. */
+  ownKeys: string[];
+  view: Record<string, unknown>;
+  viewKeys: string[];
   text: string | undefined;
 }
 
@@ -301,16 +322,62 @@ function load(verified: Verified): Loaded {
   } catch {
     parsed = undefined;
   }
-  let loaded: Loaded = { data: undefined, copyable: false, view: undefined, text: undefined };
+  let loaded: Loaded = {
+    data: undefined,
+    fast: false,
+    keys: [],
+    maxAge: NO_MAX_AGE,
+    ownKeys: [],
+    view: {},
+    viewKeys: [],
+    text: undefined,
+  };
   if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
     const data = parsed as Record<string, unknown>;
-    // a probe on a throwaway context: what toJSON() of an untouched session gives
+    let fast = true;
+    const keys: string[] = [];
+    let maxAge: MaxAge | typeof NO_MAX_AGE = NO_MAX_AGE;
+    for (const key of Object.keys(data)) {
+      if (key === '_maxAge') maxAge = data._maxAge as MaxAge;
+      else if (key === '_session') maxAge = 'session';
+      else if (key in CookieSession.prototype || hasProtoKey(data[key])) fast = false;
+      else keys.push(key);
+    }
+    // a probe on a throwaway context: what an untouched session holds
     const probe = new CookieSession(new CookieContext(undefined as never, PROBE), data);
     const view = probe.toJSON();
-    loaded = { data, copyable: !hasProtoKey(data), view, text: toJsonText(view) };
+    loaded = {
+      data,
+      fast,
+      keys,
+      maxAge,
+      ownKeys: Object.keys(probe),
+      view,
+      viewKeys: Object.keys(view),
+      text: toJsonText(view),
+    };
   }
   verified.loaded = loaded;
   return loaded;
+}
+
+/**
+ * True when the session still holds exactly what it was loaded with: the same own keys in the
+ * same order and, for every key toJSON() keeps, the same JSON value. Then toJSON() gives the same
+ * JSON text without building it. False means "compare the long way".
+ */
+function unchanged(session: CookieSession, loaded: Loaded): boolean {
+  const keys = Object.keys(session);
+  const expected = loaded.ownKeys;
+  if (keys.length !== expected.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== expected[i]) return false;
+  const view = loaded.view;
+  const viewKeys = loaded.viewKeys;
+  for (let i = 0; i < viewKeys.length; i++) {
+    const key = viewKeys[i]!;
+    if (!sameJson(session[key], view[key])) return false;
+  }
+  return true;
 }
 
 const PROBE: CookieShared = { app: undefined as never, codec: undefined as never, key: '', prefix: '', options: {} };
@@ -404,16 +471,18 @@ export function installCookieSessions(shared: CookieShared): (ctx: Ctx, next: Ne
     },
   });
 
-  const commit = (ctx: Ctx): void => {
-    const context = (ctx as unknown as Record<symbol, CookieContext | undefined>)[CONTEXT];
-    if (context !== undefined) context.commit();
+  return async function cookieSession(ctx: Ctx, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      commit(ctx);
+      throw err;
+    }
+    commit(ctx);
   };
-  return (ctx, next) =>
-    next().then(
-      () => commit(ctx),
-      (err: unknown) => {
-        commit(ctx);
-        throw err;
-      },
-    );
+}
+
+function commit(ctx: Ctx): void {
+  const context = (ctx as unknown as Record<symbol, CookieContext | undefined>)[CONTEXT];
+  if (context !== undefined) context.commit();
 }
