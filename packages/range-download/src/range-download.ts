@@ -37,6 +37,16 @@ function wholeFileStream(body: unknown, length: number | undefined): body is Rea
   return end === undefined || end === Number.POSITIVE_INFINITY || (length !== undefined && end === length - 1);
 }
 
+/**
+ * Discards a file stream that will never be read. Its open() may still be pending and fail (the
+ * file deleted meanwhile, EMFILE): without a listener that 'error' would crash the process.
+ */
+function discard(stream: ReadStream | null | undefined): void {
+  if (!stream) return;
+  stream.once('error', () => {});
+  stream.destroy();
+}
+
 function fail(name: string, what: string): never {
   throw new TypeError(`"${name}" option must be ${what}`);
 }
@@ -107,7 +117,7 @@ export function rangeDownload(options?: RangeDownloadOptions): Middleware {
     // inside multipart/byteranges: send the whole representation instead.
     if (request.kind === 'ranges' && request.ranges.length > 1 && ctx.res.hasHeader('Content-Encoding')) return;
     if (request.kind === 'unsatisfiable') {
-      if (source?.kind === 'file') source.stream?.destroy();
+      if (source?.kind === 'file') discard(source.stream);
       throw createError(416, 'Range Not Satisfiable', {
         code: 'RANGE_NOT_SATISFIABLE',
         headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' },
@@ -124,7 +134,7 @@ function respondPartial(ctx: Context, found: Source | null, size: number, ranges
   // HEAD: the same headers as GET; the body (never sent) is left to Koa, which destroys it.
   const head = ctx.method === 'HEAD';
   if (source?.kind === 'file' && !head) {
-    source.stream?.destroy(); // never read: only the requested bytes are read, from a new stream
+    discard(source.stream); // never read: only the requested bytes are read, from a new stream
     source.stream = null;
   }
   if (ranges.length === 1) {

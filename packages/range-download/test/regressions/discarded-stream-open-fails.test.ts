@@ -1,0 +1,42 @@
+import { createReadStream, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { rangeDownload } from '@koa-kit/range-download';
+import { collectAppErrors, listen, tempDir } from '@koa-kit/testing';
+import Koa from 'koa';
+import { expect, it } from 'vitest';
+
+// Found by the package install check: a file stream that rangeDownload() discards unread may still
+// be opening; if its open then fails (the file deleted meanwhile, EMFILE), an 'error' with no
+// listener crashed the process.
+it('survives a discarded file stream whose pending open fails (416 and 206 paths)', async () => {
+  const dir = await tempDir('koa-kit-range-');
+  const crashes: unknown[] = [];
+  const onCrash = (err: unknown) => crashes.push(err);
+  process.on('uncaughtException', onCrash);
+  const app = new Koa();
+  app.use(rangeDownload());
+  app.use(async (ctx) => {
+    const file = path.join(dir.path, `f-${Math.random()}.bin`);
+    writeFileSync(file, Buffer.alloc(1000, 1));
+    ctx.length = 1000;
+    ctx.body = createReadStream(file);
+    await unlink(file); // the stream's open has not run yet: it will fail with ENOENT
+  });
+  const appErrors = collectAppErrors(app);
+  const server = await listen(app);
+  try {
+    const unsatisfiable = await fetch(server.url, { headers: { range: 'bytes=5000-6000' } });
+    expect(unsatisfiable.status).toBe(416);
+    await unsatisfiable.arrayBuffer();
+    const partial = await fetch(server.url, { headers: { range: 'bytes=0-9' } }).catch((err: Error) => err);
+    if (!(partial instanceof Error)) await partial.arrayBuffer().catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    expect(crashes.map((e) => (e as Error).stack)).toEqual([]);
+    appErrors.take();
+  } finally {
+    process.off('uncaughtException', onCrash);
+    await server.close();
+    await dir.remove();
+  }
+});
