@@ -11,7 +11,9 @@ function collect(): void {
   for (let i = 0; i < 3; i++) gc();
 }
 
-const app = await createDemo({ dataDir, apiRateLimit: 10_000_000 });
+// Small bounds for the stores, so the warm-up fills them and what follows is the steady state:
+// a memory store or a token cache filling up to its bound is not a leak.
+const app = await createDemo({ dataDir, apiRateLimit: 10_000_000, maxSessions: 200, maxCachedTokens: 100 });
 app.on('error', (err: Error & { status?: number }) => {
   if ((err.status ?? 500) >= 500) process.send?.({ type: 'app-error', message: String(err) });
 });

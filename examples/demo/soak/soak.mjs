@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tus from 'tus-js-client';
 
-const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 30);
+const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 60);
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
 const TOLERANCE = Number(process.env.SOAK_TOLERANCE ?? 0.05);

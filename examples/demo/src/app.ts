@@ -30,6 +30,10 @@ export interface DemoOptions {
   apiRateLimit?: number;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   proxy?: boolean;
+  /** Most sessions the memory store keeps (default 10,000). */
+  maxSessions?: number;
+  /** Most verified tokens jwt() caches (default 1,000). */
+  maxCachedTokens?: number;
 }
 
 export const DEMO_USERS = { demo: 'demo-password' };
@@ -75,7 +79,7 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   app.keys = options.keys ?? DEMO_KEYS;
 
   const storeLimits = redis ? { driver: 'redis' as const, db: redis } : {};
-  const sessionStore = redis ? redisStore({ client: redis, prefix: 'demo:sess:' }) : memoryStore({ max: 10_000 });
+  const sessionStore = redis ? redisStore({ client: redis, prefix: 'demo:sess:' }) : memoryStore({ max: options.maxSessions ?? 10_000 });
 
   async function keepFile(from: string, name: string): Promise<string> {
     const target = storedName(name);
@@ -91,7 +95,7 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   app.use(serveStatic(publicDir, { index: 'index.html', extensions: ['html'] }));
   app.use(session({ store: sessionStore }));
 
-  const authenticated = jwt({ secret, algorithms: ['HS256'] });
+  const authenticated = jwt({ secret, algorithms: ['HS256'], cache: { max: options.maxCachedTokens ?? 1000 } });
   const api = new Router({ prefix: '/api' });
   api.use(rateLimit({ max: apiMax, duration: '1m', namespace: 'api', ...storeLimits }));
   api.use(statusEnvelope());
