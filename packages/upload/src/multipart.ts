@@ -117,6 +117,8 @@ export const DEFAULT_UPLOAD_LIMITS = {
 /** Bytes of boundary and part headers allowed per part when `bodySize` is derived. */
 const PART_OVERHEAD = 1024;
 const FIELD_NESTING_DEPTH = 5;
+/** Buffer of busboy's parser and of each file stream, in bytes. */
+const PARSER_HWM = 1024 * 1024;
 const FIELD_ARRAY_INDEX_LIMIT = 1000;
 
 const MULTER_CODES: Record<string, [number, string, string]> = {
@@ -272,6 +274,9 @@ export function upload(options: UploadOptions = {}): Middleware {
         }
       : undefined,
     streamHandler: countBody(limits.bodySize),
+    // busboy's defaults (16 KiB) cut the body into small pieces and pause often; 1 MiB keeps memory flat.
+    highWaterMark: PARSER_HWM,
+    fileHwm: PARSER_HWM,
   } as any);
 
   const parse = asKoa(

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat, truncate } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +25,16 @@ export interface TusRequest {
   refusedUpload?: string;
   /** The tus error behind an error response. */
   tusError?: unknown;
+  /**
+   * The request body, read by the store straight from Node's request. @tus/server gets a web stream that
+   * carries no bytes: it only ends (close) when the store is done, and the store stops when @tus/server
+   * ends it first (lock released to another request, context aborted).
+   */
+  direct?: { req: IncomingMessage; control?: ReadableStreamDefaultController };
 }
+
+/** Chunks queued between the request and the file, in bytes: large writes, flat memory. */
+const WRITE_HWM = 1024 * 1024;
 
 export const tusRequests = new AsyncLocalStorage<TusRequest>();
 
@@ -52,8 +62,11 @@ export const SUPPORTED_CHECKSUMS: readonly string[] = CHECKSUM_ALGORITHMS;
  * is always 0, so it would delete finished files too).
  */
 export class KitFileStore extends FileStore {
-  constructor(options: { directory: string; expirationPeriodInMilliseconds: number }) {
-    super(options);
+  private readonly maxSize: number;
+
+  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; maxSize?: number }) {
+    super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
+    this.maxSize = options.maxSize ?? 0;
     this.extensions = [...this.extensions, 'checksum', 'concatenation'];
   }
 
@@ -107,6 +120,7 @@ export class KitFileStore extends FileStore {
     const current = tusRequests.getStore();
     if (current?.found?.id === id && current.found.concat?.startsWith('final')) throw STORE_ERRORS.FINAL_UPLOAD_PATCH;
     const checksum = current?.checksum;
+    if (current?.direct) return this.writeDirect(readable, current.direct, id, offset, checksum);
     if (!checksum) return super.write(readable, id, offset);
 
     const hash: Hash = createHash(checksum.algorithm);
@@ -130,6 +144,93 @@ export class KitFileStore extends FileStore {
       throw STORE_ERRORS.CHECKSUM_MISMATCH;
     }
     return newOffset;
+  }
+
+  /**
+   * The request body into the file at `offset` with one Node pipe (what @tus/server's web-stream adapters
+   * and StreamLimiter did, without their cost): the same limit (ERR_MAX_SIZE_EXCEEDED before a byte past
+   * the upload's length or `maxSize` is written), the same abort (what arrived stays, ABORTED), and a stop
+   * with the bytes written so far when @tus/server ends `control` (lock released to another request).
+   */
+  private async writeDirect(
+    control: Readable,
+    direct: NonNullable<TusRequest['direct']>,
+    id: string,
+    offset: number,
+    checksum: TusRequest['checksum'],
+  ): Promise<number> {
+    const record = (await this.configstore.get(id)) as StoredUpload | undefined;
+    const limit =
+      record?.size !== undefined
+        ? record.size - offset
+        : this.maxSize > 0
+          ? this.maxSize - offset
+          : Number.MAX_SAFE_INTEGER;
+    const { req } = direct;
+    const hash: Hash | undefined = checksum ? createHash(checksum.algorithm) : undefined;
+    let received = 0;
+    const counter = new Transform({
+      highWaterMark: WRITE_HWM,
+      transform(chunk: Buffer, _encoding, callback) {
+        if (received + chunk.length > limit) {
+          callback(ERRORS.ERR_MAX_SIZE_EXCEEDED as unknown as Error);
+          return;
+        }
+        received += chunk.length;
+        hash?.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    const file = createWriteStream(this.filePath(id), { flags: 'r+', start: offset, highWaterMark: WRITE_HWM });
+    let aborted = false;
+    const stop = () => {
+      req.unpipe(counter);
+      if (!counter.writableEnded) counter.end();
+    };
+    const onRequestError = () => {
+      aborted = true;
+      stop();
+    };
+    const onRequestClose = () => {
+      if (!req.complete) onRequestError();
+    };
+    const onControlEnd = () => stop();
+    req.once('error', onRequestError);
+    req.once('close', onRequestClose);
+    control.once('end', onControlEnd);
+    control.once('error', onControlEnd);
+    control.resume();
+    try {
+      if (req.destroyed && !req.complete) onRequestError();
+      else req.pipe(counter);
+      try {
+        await pipeline(counter, file);
+      } catch (error) {
+        if (checksum) await truncate(this.filePath(id), offset).catch(() => {});
+        throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : aborted ? ERRORS.ABORTED : ERRORS.FILE_WRITE_ERROR;
+      }
+      if (aborted) {
+        if (checksum) await truncate(this.filePath(id), offset).catch(() => {});
+        throw ERRORS.ABORTED;
+      }
+      if (hash && !hash.digest().equals(checksum!.digest)) {
+        // Discard the chunk: the offset stays where the request started.
+        await truncate(this.filePath(id), offset);
+        throw STORE_ERRORS.CHECKSUM_MISMATCH;
+      }
+      return offset + received;
+    } finally {
+      req.unpipe(counter);
+      req.off('error', onRequestError);
+      req.off('close', onRequestClose);
+      control.off('end', onControlEnd);
+      control.off('error', onControlEnd);
+      try {
+        direct.control?.close();
+      } catch {
+        // already closed
+      }
+    }
   }
 
   /** Creates `upload` (its size already set) as the concatenation of the finished partial uploads. */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { MemoryLocker, Server } from '@tus/server';
 import { ERRORS, EXPOSED_HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
 import type { Context, Middleware, Next } from 'koa';
@@ -128,7 +127,6 @@ const CHECKSUM_HEADER = /^([a-z0-9-]+) ([A-Za-z0-9+/]+={0,2})$/;
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
 /** A path prefix: one leading slash, never `//` (a protocol-relative URL would point at another host). */
 const PREFIX = /^\/(?!\/)[^\s?#\\]*$/;
-const BODY_STRATEGY = new ByteLengthQueuingStrategy({ highWaterMark: 1024 * 1024 });
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
@@ -187,7 +185,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
   const { onUploadCreate, onUploadFinish } = options;
 
   mkdirSync(directory, { recursive: true });
-  const store = new KitFileStore({ directory, expirationPeriodInMilliseconds: expiresIn });
+  const store = new KitFileStore({ directory, expirationPeriodInMilliseconds: expiresIn, maxSize });
 
   const finishedOf = (upload: {
     id: string;
@@ -420,8 +418,16 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       url: `http://tus.invalid${p}`,
       headers,
       get body() {
-        // 1 MiB of buffering between Node's request and the web stream @tus/server reads.
-        body ??= Readable.toWeb(req, { strategy: BODY_STRATEGY }) as unknown as ReadableStream;
+        // No bytes go through web streams: the store reads `req` itself (see KitFileStore.writeDirect).
+        if (!body) {
+          const direct: NonNullable<TusRequest['direct']> = { req };
+          request.direct = direct;
+          body = new ReadableStream({
+            start(controller) {
+              direct.control = controller;
+            },
+          });
+        }
         return body;
       },
       runtime: { name: 'node', node: { req, res: ctx.res } },

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import { type AppErrors, collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
 import { type FinishedUpload, type ResumableUploadOptions, resumableUpload } from '@koa-kit/upload';
@@ -439,6 +440,78 @@ function tusUpload(data: Buffer, options: tus.UploadOptions): Promise<string> {
 }
 
 describe('resumableUpload(): tus-js-client', () => {
+  /** A PATCH with a chunked body: `write` more with the returned request, the response is `done`. */
+  function chunkedPatch(server: Listening, url: string, offset: number) {
+    const req = http.request(`${server.url}${url}`, {
+      method: 'PATCH',
+      headers: { ...T, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+    });
+    const done = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      req.once('error', reject);
+      req.once('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.once('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
+    });
+    return { req, done };
+  }
+
+  it('a chunked PATCH longer than the upload is 413 and nothing past Upload-Length is written', async () => {
+    const app = makeApp();
+    const server = await listen(app);
+    try {
+      const url = await create(app, 1000);
+      const { req, done } = chunkedPatch(server, url, 0);
+      req.write(randomBytes(600));
+      req.end(randomBytes(600));
+      const res = await done;
+      expect(res.status).toBe(413);
+      expect(res.headers['tus-resumable']).toBe('1.0.0');
+      expect(takeCodes()).toEqual(['UPLOAD_TOO_LARGE']);
+      const id = url.split('/').pop()!;
+      expect((await stat(`${dir.path}/${id}`)).size).toBeLessThanOrEqual(1000);
+      const head = await request(app.callback()).head(url).set(T);
+      expect(Number(head.headers['upload-offset'])).toBeLessThanOrEqual(1000);
+      expect(finished).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a second PATCH to a busy upload waits for the first to let go, then both offsets are right', async () => {
+    const app = makeApp();
+    const server = await listen(app);
+    try {
+      const data = randomBytes(4000);
+      const url = await create(app, data.length);
+      const id = url.split('/').pop()!;
+      const first = chunkedPatch(server, url, 0);
+      first.req.write(data.subarray(0, 1500));
+      // The first request holds the lock and keeps its connection open without sending more.
+      for (let i = 0; i < 200 && (await stat(`${dir.path}/${id}`)).size < 1500; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect((await stat(`${dir.path}/${id}`)).size).toBe(1500);
+      const second = patch(app, url, 1500, data.subarray(1500)).then((r) => r);
+      const r1 = await first.done;
+      expect(r1.status).toBe(204);
+      expect(r1.headers['upload-offset']).toBe('1500');
+      const r2 = await second;
+      expect(r2.status).toBe(204);
+      expect(r2.headers['upload-offset']).toBe(String(data.length));
+      first.req.destroy();
+      expect(finished).toHaveLength(1);
+      expect(finished[0]!.sha256).toBe(sha256(data));
+      takeCodes();
+    } finally {
+      await server.close();
+    }
+  }, 15_000);
+
   it('uploads 32 MB through a connection cut midway, resumes, and the file matches', async () => {
     const app = makeApp();
     const server = await listen(app);
