@@ -1,8 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
+import { collectAppErrors, type Listening, listen, type RawResponse, rawRequest, tempDir } from '@koa-kit/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDemo } from '../src/app.js';
 import {
@@ -26,11 +25,7 @@ interface Sent {
   headers: Record<string, string>;
   bodyLength: number;
 }
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+type Answer = RawResponse;
 
 let parent: Awaited<ReturnType<typeof tempDir>>;
 let dataDir: string;
@@ -40,22 +35,7 @@ const crashes: unknown[] = [];
 const onCrash = (err: unknown) => crashes.push(err);
 
 function send(base: string, req: Sent, body: Buffer | undefined): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(`${base}${req.path}`, { method: req.method, headers: req.headers, agent: false });
-    outgoing.setTimeout(REQUEST_TIMEOUT_MS, () => outgoing.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
-    outgoing.on('error', reject);
-    outgoing.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= 2_000_000) chunks.push(chunk);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    outgoing.end(body);
-  });
+  return rawRequest(base, req.path, { method: req.method, headers: req.headers, body, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** Starts a request with a body it never finishes, then drops the connection. */

@@ -79,7 +79,9 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   app.keys = options.keys ?? DEMO_KEYS;
 
   const storeLimits = redis ? { driver: 'redis' as const, db: redis } : {};
-  const sessionStore = redis ? redisStore({ client: redis, prefix: 'demo:sess:' }) : memoryStore({ max: options.maxSessions ?? 10_000 });
+  const sessionStore = redis
+    ? redisStore({ client: redis, prefix: 'demo:sess:' })
+    : memoryStore({ max: options.maxSessions ?? 10_000 });
 
   async function keepFile(from: string, name: string): Promise<string> {
     const target = storedName(name);

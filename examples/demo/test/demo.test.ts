@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
+import { binaryParser, collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
 import request from 'supertest';
 import * as tus from 'tus-js-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -130,11 +130,7 @@ describe('uploads and downloads', () => {
     const whole = await agent
       .get(`/downloads/${encodeURIComponent('报告.bin')}`)
       .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
+      .parse(binaryParser)
       .expect(200);
     expect(sha256(whole.body)).toBe(sha256(body));
     expect(whole.headers['content-disposition']).toContain("filename*=UTF-8''%E6%8A%A5%E5%91%8A.bin");
@@ -144,11 +140,7 @@ describe('uploads and downloads', () => {
       .get(`/downloads/${encodeURIComponent('报告.bin')}`)
       .set('Range', 'bytes=100-199')
       .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
+      .parse(binaryParser)
       .expect(206);
     expect(part.headers['content-range']).toBe(`bytes 100-199/${body.length}`);
     expect(Buffer.compare(part.body, body.subarray(100, 200))).toBe(0);
@@ -194,15 +186,7 @@ describe('uploads and downloads', () => {
     expect(names).toContain('big.bin');
     const agent = request.agent(server.url);
     await login(agent);
-    const got = await agent
-      .get('/downloads/big.bin')
-      .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const got = await agent.get('/downloads/big.bin').buffer(true).parse(binaryParser).expect(200);
     expect(sha256(got.body)).toBe(sha256(content));
   });
 });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sign } from '@koa-kit/jwt';
-import { redisForTests, tempDir } from '@koa-kit/testing';
+import { binaryParser, redisForTests, tempDir } from '@koa-kit/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,6 @@ import { createApp as multiInstance } from '../src/multi-instance.js';
 import { createApp as protectedDownloads } from '../src/protected-downloads.js';
 
 const SECRET = 'recipes-test-secret-0123456789abcdef';
-const binary = (res: any, cb: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-};
 
 describe('recipe: login with basic auth, then JWT', () => {
   const app = loginFlow(SECRET, { ada: 'correct horse' }).callback();
@@ -48,7 +43,7 @@ describe('recipe: protected resumable downloads', async () => {
       .get('/files/report.pdf')
       .set('Cookie', `token=${token}`)
       .buffer(true)
-      .parse(binary)
+      .parse(binaryParser)
       .expect(200);
     expect(createHash('sha256').update(first.body).digest('hex')).toBe(
       createHash('sha256').update(content).digest('hex'),
@@ -59,7 +54,7 @@ describe('recipe: protected resumable downloads', async () => {
       .set('Range', 'bytes=60000-')
       .set('If-Range', String(first.headers.etag))
       .buffer(true)
-      .parse(binary)
+      .parse(binaryParser)
       .expect(206);
     expect(Buffer.compare(rest.body, content.subarray(60_000))).toBe(0);
   });

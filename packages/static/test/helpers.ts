@@ -1,34 +1,8 @@
 import http from 'node:http';
 
-export interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+import { type RawResponse, rawRequest } from '@koa-kit/testing';
 
-/** Sends the request-target exactly as written (no URL normalisation, unlike fetch/superagent). */
-export function rawRequest(
-  base: string,
-  target: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
-): Promise<RawResponse> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: hostname, port, path: target, method: options.method ?? 'GET', headers: options.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+export { type RawResponse, rawRequest };
 
 /** Starts the app on port 0, sends one raw request, closes: bytes exactly as sent (no decompression). */
 export async function fetchRaw(
