@@ -35,7 +35,10 @@ const crashes: unknown[] = [];
 const onCrash = (err: unknown) => crashes.push(err);
 
 function send(base: string, req: Sent, body: Buffer | undefined): Promise<Answer> {
-  return rawRequest(base, req.path, { method: req.method, headers: req.headers, body, timeoutMs: REQUEST_TIMEOUT_MS });
+  // Percent-encode what no client may put raw in a request-target (non-ASCII, spaces); the rest,
+  // `%zz` and `..` included, goes out exactly as generated.
+  const target = req.path.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+  return rawRequest(base, target, { method: req.method, headers: req.headers, body, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** Starts a request with a body it never finishes, then drops the connection. */
