@@ -12,12 +12,15 @@ export default async function errorsKit(options = {}) {
   app.silent = true;
   app.use(errors(options.envelope ? { format: 'envelope' } : {}));
   if (options.envelope) app.use(statusEnvelope());
-  app.use(async function route(ctx) {
-    if (ctx.path === '/api' && ctx.method === 'GET') {
-      ctx.body = { hello: 'world' };
-    } else if (ctx.path === '/fail') {
-      throw createError(422, 'Invalid input', { code: 'VALIDATION_FAILED', errors: [{ field: 'name' }] });
-    }
-  });
+  app.use(errorsRoute);
   return app.callback();
+}
+
+/** The routes both errors servers answer (errors-peer.mjs uses it too). */
+export async function errorsRoute(ctx) {
+  if (ctx.path === '/api' && ctx.method === 'GET') {
+    ctx.body = { hello: 'world' };
+  } else if (ctx.path === '/fail') {
+    throw createError(422, 'Invalid input', { code: 'VALIDATION_FAILED', errors: [{ field: 'name' }] });
+  }
 }

@@ -17,14 +17,17 @@ export default async function sessionKit(options) {
     store = redisStore({ client, prefix: `koa-kit:bench:session:${process.pid}:` });
   }
   app.use(session(store ? { store } : {}));
-  app.use(async function route(ctx) {
-    if (ctx.path === '/login') {
-      ctx.session.user = { id: 42, name: 'bench', roles: ['reader'] };
-      ctx.body = { ok: true };
-    } else if (ctx.path === '/api') {
-      if (!ctx.session.user) ctx.throw(401, 'not logged in');
-      ctx.body = { hello: 'world' };
-    }
-  });
+  app.use(sessionRoute);
   return app.callback();
+}
+
+/** The routes both session servers answer (session-peer.mjs uses it too). */
+export async function sessionRoute(ctx) {
+  if (ctx.path === '/login') {
+    ctx.session.user = { id: 42, name: 'bench', roles: ['reader'] };
+    ctx.body = { ok: true };
+  } else if (ctx.path === '/api') {
+    if (!ctx.session.user) ctx.throw(401, 'not logged in');
+    ctx.body = { hello: 'world' };
+  }
 }

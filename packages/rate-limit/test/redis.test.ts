@@ -31,6 +31,15 @@ describe.skipIf(!url)('redis driver', () => {
   beforeAll(() => {
     admin = new Redis(url!);
   });
+  /** Redis MONITOR, keeping the (lower-case) names of the commands that touch keys of `ns`. */
+  const watchCommands = async (ns: string) => {
+    const monitor = await admin.duplicate().monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => a.startsWith(ns))) commands.push(String(args[0]).toLowerCase());
+    });
+    return { monitor, commands };
+  };
   afterEach(async () => {
     await Promise.all(servers.map((s) => s.close()));
     for (const e of errors) assertOnlyRefusals(e.take());
@@ -128,12 +137,8 @@ describe.skipIf(!url)('redis driver', () => {
 
   it('sends one EVALSHA per lone request, and reloads the script after SCRIPT FLUSH', async () => {
     const db = client();
-    const monitor = await admin.duplicate().monitor();
-    const commands: string[] = [];
     const ns1 = namespace();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((a) => a.startsWith(ns1))) commands.push(String(args[0]).toLowerCase());
-    });
+    const { monitor, commands } = await watchCommands(ns1);
     const { app } = makeApp(rateLimit({ db, max: 10, namespace: ns1 }));
     const base = await serve(app);
     for (let i = 0; i < 3; i++) await (await fetch(base)).arrayBuffer();
@@ -153,12 +158,8 @@ describe.skipIf(!url)('redis driver', () => {
 
   it('counts a concurrent burst in fewer script calls than requests, every request counted once', async () => {
     const db = client();
-    const monitor = await admin.duplicate().monitor();
-    const commands: string[] = [];
     const ns1 = namespace();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((a) => a.startsWith(ns1))) commands.push(String(args[0]).toLowerCase());
-    });
+    const { monitor, commands } = await watchCommands(ns1);
     const { app, ran } = makeApp(rateLimit({ db, max: 150, namespace: ns1 }));
     await serve(app);
     const statuses = await rawBurst(servers[0]!.port, 200);

@@ -65,6 +65,25 @@ function withJsonErrors(inner: Inner): Inner {
 }
 
 /** Builds the codec and koa-session's middleware for one app (koa-session extends `app.context`). */
+/** The cookie's attributes, shared by cookie sessions and koa-session's store sessions. */
+function cookieAttributes(opts: ResolvedOptions): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {
+    key: opts.key,
+    maxAge: opts.maxAge,
+    rolling: opts.rolling,
+    renew: opts.renew,
+    httpOnly: opts.httpOnly,
+    sameSite: opts.sameSite,
+    path: opts.path,
+    overwrite: true,
+    // Signing is ours (Keygrip sha256, inside the value), not Cookies' sha1 `.sig` cookie.
+    signed: false,
+  };
+  if (opts.secure !== undefined) attributes.secure = opts.secure;
+  if (opts.domain !== undefined) attributes.domain = opts.domain;
+  return attributes;
+}
+
 function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
   if (Object.hasOwn(app.context, 'sessionOptions')) {
     throw misconfigured('a session middleware (koa-session or @koa-kit/session) is already installed on this app');
@@ -81,40 +100,18 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
   if (store === undefined) {
     // Cookie sessions: our own per-request context (koa-session's semantics, without its
     // per-request objects and hashes: the speed goal), see cookie-session.ts.
-    const options: Record<string, unknown> = {
-      key: opts.key,
-      maxAge: opts.maxAge,
-      rolling: opts.rolling,
-      renew: opts.renew,
-      httpOnly: opts.httpOnly,
-      sameSite: opts.sameSite,
-      path: opts.path,
-      overwrite: true,
-      // Signing is ours (Keygrip sha256, inside the value), not Cookies' sha1 `.sig` cookie.
-      signed: false,
-    };
-    if (opts.secure !== undefined) options.secure = opts.secure;
-    if (opts.domain !== undefined) options.domain = opts.domain;
     return installCookieSessions({
       app,
       codec: codec!,
       key: opts.key,
       prefix: `${opts.key}=`,
-      options: Object.freeze(options),
+      options: Object.freeze(cookieAttributes(opts)),
     });
   }
 
   const koaSessionOptions: Record<string, unknown> = {
-    key: opts.key,
-    maxAge: opts.maxAge,
-    rolling: opts.rolling,
-    renew: opts.renew,
-    httpOnly: opts.httpOnly,
-    sameSite: opts.sameSite,
-    path: opts.path,
-    overwrite: true,
+    ...cookieAttributes(opts),
     autoCommit: true,
-    signed: false,
     store: storeAdapter(store, opts.storeTimeout),
     externalKey: {
       get(ctx: Ctx): string | undefined {
@@ -131,8 +128,6 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
       },
     },
   };
-  if (opts.secure !== undefined) koaSessionOptions.secure = opts.secure;
-  if (opts.domain !== undefined) koaSessionOptions.domain = opts.domain;
   return withJsonErrors(createSession(koaSessionOptions as never, app) as Inner);
 }
 
