@@ -1,23 +1,27 @@
-import MemoryLimiter from 'koa-ratelimit/limiter/memory.js';
-import type { Counter, Hit } from './hit.js';
-
-type Entry = MemoryLimiter.Entry;
+/** One client's fixed window. */
+export interface Window {
+  /** Requests counted in this window, admitted or not (capped at max + 1). */
+  used: number;
+  /** End of the window, Unix time in milliseconds. */
+  reset: number;
+  /** `reset` in whole Unix seconds, as the X-RateLimit-Reset header shows it (made once per window). */
+  resetHeader: string;
+}
 
 /** Entries are swept this long after their window ended (covers clock sampling differences). */
 const SWEEP_SLACK_MS = 1000;
 const MIN_SWEEP_INTERVAL_MS = 1000;
 const MAX_SWEEP_INTERVAL_MS = 60_000;
 
-/** Wall-clock ms on the same monotonic basis koa-ratelimit's limiter uses (immune to clock steps). */
+/** Wall-clock ms on a monotonic basis (immune to clock steps), as koa-ratelimit's limiter counts. */
 const now = (): number => performance.timeOrigin + performance.now();
 
 /**
- * The one Map a factory's limiter counts in. koa-ratelimit's memory limiter reads and writes it; this
- * subclass keeps it bounded: a window (re)started is moved to the end, so the Map is ordered by window
- * end and a sweep stops at the first live entry; at `maxKeys` it sweeps, then drops the window that
- * ends soonest.
+ * The one Map a factory's limiter counts in, kept bounded: a window (re)started is moved to the end,
+ * so the Map is ordered by window end and a sweep stops at the first live entry; at `maxKeys` it
+ * sweeps, then drops the window that ends soonest.
  */
-export class WindowStore extends Map<string, Entry> {
+export class WindowStore extends Map<string, Window> {
   readonly maxKeys: number;
 
   constructor(maxKeys: number) {
@@ -25,7 +29,7 @@ export class WindowStore extends Map<string, Entry> {
     this.maxKeys = maxKeys;
   }
 
-  override set(key: string, value: Entry): this {
+  override set(key: string, value: Window): this {
     if (super.delete(key)) return super.set(key, value);
     if (this.size >= this.maxKeys) {
       this.sweep();
@@ -42,7 +46,7 @@ export class WindowStore extends Map<string, Entry> {
     const cutoff = at - SWEEP_SLACK_MS;
     let removed = 0;
     for (const [key, entry] of this) {
-      if (entry.reset * 1000 > cutoff) break;
+      if (entry.reset > cutoff) break;
       super.delete(key);
       removed++;
     }
@@ -50,12 +54,17 @@ export class WindowStore extends Map<string, Entry> {
   }
 }
 
-export interface MemoryCounter extends Counter {
+export interface MemoryCounter {
   readonly store: WindowStore;
+  /** Counts one request of `key` and returns its window (synchronous: no promise per request). */
+  hit(key: string): Window;
 }
 
-/** A counter over one WindowStore, swept by an unref'd timer that stops when the store is collected. */
-export function memoryCounter(max: number, duration: number, namespace: string, maxKeys: number): MemoryCounter {
+/**
+ * A fixed-window counter over one WindowStore (a window starts at a client's first request, as in
+ * koa-ratelimit's memory limiter), swept by an unref'd timer that stops when the store is collected.
+ */
+export function memoryCounter(max: number, duration: number, maxKeys: number): MemoryCounter {
   const store = new WindowStore(maxKeys);
   const ref = new WeakRef(store);
   const every = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(MIN_SWEEP_INTERVAL_MS, duration));
@@ -68,10 +77,16 @@ export function memoryCounter(max: number, duration: number, namespace: string, 
 
   return {
     store,
-    async hit(key: string): Promise<Hit> {
-      const entry = await new MemoryLimiter({ id: key, db: store, max, duration, namespace }).get();
-      const left = entry.remaining;
-      return { allowed: left > 0, remaining: left > 0 ? left - 1 : 0, reset: entry.reset * 1000 };
+    hit(key: string): Window {
+      const t = now();
+      let window = store.get(key);
+      if (window === undefined || window.reset <= t) {
+        const reset = t + duration;
+        window = { used: 0, reset, resetHeader: String(Math.ceil(reset / 1000)) };
+        store.set(key, window);
+      }
+      if (window.used <= max) window.used++;
+      return window;
     },
   };
 }

@@ -2,7 +2,7 @@ import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import { boundedId, clientKey } from './client-id.js';
 import type { Counter, Hit } from './hit.js';
-import { memoryCounter } from './memory-store.js';
+import { type MemoryCounter, memoryCounter } from './memory-store.js';
 import { resolveOptions } from './options.js';
 import { redisCounter } from './redis-store.js';
 import type { RateLimitOptions } from './types.js';
@@ -38,11 +38,9 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
   const s = resolveOptions(options);
   const { max, headerNames, standardHeaders, allow, deny, onStoreError, ipv6Subnet } = s;
   const idOf = s.id ?? ((ctx: Context): string => clientKey(ctx.ip, ipv6Subnet));
-  const counter: Counter =
-    s.driver === 'redis'
-      ? redisCounter(s.db!, max, s.duration, s.namespace, s.storeTimeout)
-      : memoryCounter(max, s.duration, s.namespace, s.maxKeys);
-  const guarded = s.driver === 'redis';
+  const redis: Counter | undefined =
+    s.driver === 'redis' ? redisCounter(s.db!, max, s.duration, s.namespace, s.storeTimeout) : undefined;
+  const memory: MemoryCounter | undefined = redis === undefined ? memoryCounter(max, s.duration, s.maxKeys) : undefined;
   const limitValue = String(max);
   const windowSeconds = Math.max(1, Math.ceil(s.duration / 1000));
   const policy = `"${s.namespace}";q=${max};w=${windowSeconds}`;
@@ -56,26 +54,52 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
   let downUntil = 0;
   let probing = false;
 
-  const headersFor = (hit: Hit, seconds: number): Record<string, string> => {
+  const headersFor = (remaining: number, reset: number, seconds: number): Record<string, string> => {
     const out: Record<string, string> = {};
     if (headerNames) {
       out[headerNames.total] = limitValue;
-      out[headerNames.remaining] = String(hit.remaining);
-      out[headerNames.reset] = String(Math.ceil(hit.reset / 1000));
+      out[headerNames.remaining] = String(remaining);
+      out[headerNames.reset] = String(Math.ceil(reset / 1000));
     }
     if (standardHeaders) {
       out['RateLimit-Policy'] = policy;
-      out.RateLimit = `${policyPrefix}${hit.remaining};t=${seconds}`;
+      out.RateLimit = `${policyPrefix}${remaining};t=${seconds}`;
     }
     return out;
   };
 
-  const limited = (hit: Hit): Error => {
-    const seconds = secondsUntil(hit.reset, 1);
-    const headers = headersFor(hit, seconds);
+  const limited = (reset: number): Error => {
+    const seconds = secondsUntil(reset, 1);
+    const headers = headersFor(0, reset, seconds);
     headers['Retry-After'] = String(seconds);
     const message = s.errorMessage ?? `Rate limit exceeded, retry in ${seconds} second${seconds === 1 ? '' : 's'}.`;
     return createError(429, message, { code: 'RATE_LIMITED', headers });
+  };
+
+  /** Records the count on ctx.state, then refuses (429) or sets the headers and goes on. */
+  const admit = (
+    ctx: Context,
+    next: Next,
+    allowed: boolean,
+    remaining: number,
+    reset: number,
+    resetHeader?: string,
+  ): Promise<unknown> => {
+    ctx.state.rateLimit = { limit: max, remaining, reset };
+    if (!allowed) return Promise.reject(limited(reset));
+    if (headerNames || standardHeaders) {
+      const res = ctx.res;
+      if (headerNames) {
+        res.setHeader(headerNames.total, limitValue);
+        res.setHeader(headerNames.remaining, String(remaining));
+        res.setHeader(headerNames.reset, resetHeader ?? String(Math.ceil(reset / 1000)));
+      }
+      if (standardHeaders) {
+        res.setHeader('RateLimit-Policy', policy);
+        res.setHeader('RateLimit', `${policyPrefix}${remaining};t=${secondsUntil(reset, 0)}`);
+      }
+    }
+    return next();
   };
 
   const fallback = (next: Next): Promise<unknown> => {
@@ -94,7 +118,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
       probing = probe = true;
     }
     try {
-      const hit = await counter.hit(id);
+      const hit = await redis!.hit(id);
       downUntil = 0;
       return hit;
     } catch (err) {
@@ -106,37 +130,36 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
     }
   };
 
-  return async function rateLimit(ctx: Context, next: Next): Promise<unknown> {
+  /** Counts the request and admits or refuses it; synchronous up to next() with the memory driver. */
+  const count = (ctx: Context, next: Next): Promise<unknown> => {
+    const raw = idOf(ctx);
+    if (raw === false) return next();
+    const id = boundedId(typeof raw === 'string' ? raw || EMPTY_ID : String(raw));
+    if (memory !== undefined) {
+      const window = memory.hit(id);
+      const allowed = window.used <= max;
+      return admit(ctx, next, allowed, allowed ? max - window.used : 0, window.reset, window.resetHeader);
+    }
+    return guardedHit(ctx, id).then((hit) =>
+      hit === undefined ? fallback(next) : admit(ctx, next, hit.allowed, hit.remaining, hit.reset),
+    );
+  };
+
+  const screened = async (ctx: Context, next: Next): Promise<unknown> => {
     if (deny !== undefined && (await settle(deny(ctx)))) {
       throw createError(403, 'Forbidden', { code: 'CLIENT_DENIED' });
     }
     if (allow !== undefined && (await settle(allow(ctx)))) return next();
-    const raw = idOf(ctx);
-    if (raw === false) return next();
-    const id = boundedId(typeof raw === 'string' ? raw || EMPTY_ID : String(raw));
+    return count(ctx, next);
+  };
 
-    let hit: Hit | undefined;
-    if (guarded) {
-      hit = await guardedHit(ctx, id);
-      if (hit === undefined) return fallback(next);
-    } else {
-      hit = await counter.hit(id);
+  return function rateLimit(ctx: Context, next: Next): Promise<unknown> {
+    if (deny !== undefined || allow !== undefined) return screened(ctx, next);
+    try {
+      return count(ctx, next);
+    } catch (err) {
+      // a throwing id(): a rejected promise, as from an async middleware
+      return Promise.reject(err);
     }
-
-    ctx.state.rateLimit = { limit: max, remaining: hit.remaining, reset: hit.reset };
-    if (!hit.allowed) throw limited(hit);
-    if (headerNames || standardHeaders) {
-      const res = ctx.res;
-      if (headerNames) {
-        res.setHeader(headerNames.total, limitValue);
-        res.setHeader(headerNames.remaining, String(hit.remaining));
-        res.setHeader(headerNames.reset, String(Math.ceil(hit.reset / 1000)));
-      }
-      if (standardHeaders) {
-        res.setHeader('RateLimit-Policy', policy);
-        res.setHeader('RateLimit', `${policyPrefix}${hit.remaining};t=${secondsUntil(hit.reset, 0)}`);
-      }
-    }
-    return next();
   };
 }

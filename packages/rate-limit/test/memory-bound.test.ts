@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { memoryCounter, WindowStore } from '../src/memory-store.js';
+import { memoryCounter } from '../src/memory-store.js';
 import { sleep } from './helpers.js';
 
 describe('memory store: bounded, swept', () => {
   it('forgets a million distinct clients once their windows have passed', async () => {
-    const counter = memoryCounter(5, 200, 'limit', 2_000_000);
+    const counter = memoryCounter(5, 200, 2_000_000);
     for (let i = 0; i < 1_000_000; i++) {
-      const hit = await counter.hit(`client-${i}`);
-      if (!hit.allowed) throw new Error(`client-${i} refused on its first request`);
+      const window = counter.hit(`client-${i}`);
+      if (window.used !== 1) throw new Error(`client-${i} refused on its first request`);
     }
     expect(counter.store.size).toBe(1_000_000);
     // Still inside the windows of the latest clients: nothing live is swept.
@@ -21,32 +21,28 @@ describe('memory store: bounded, swept', () => {
   }, 60_000);
 
   it('never holds more than maxKeys clients; the window ending soonest goes first', async () => {
-    const counter = memoryCounter(2, 60_000, 'limit', 1000);
+    const counter = memoryCounter(2, 60_000, 1000);
     for (let i = 0; i < 5000; i++) {
-      await counter.hit(`c${i}`);
+      counter.hit(`c${i}`);
       if (counter.store.size > 1000) throw new Error(`store grew to ${counter.store.size}`);
     }
     expect(counter.store.size).toBe(1000);
-    expect(counter.store.has('limit:c3999')).toBe(false);
-    expect(counter.store.has('limit:c4000')).toBe(true);
+    expect(counter.store.has('c3999')).toBe(false);
+    expect(counter.store.has('c4000')).toBe(true);
     // A client still tracked keeps its count.
-    expect((await counter.hit('c4999')).allowed).toBe(true);
-    expect((await counter.hit('c4999')).allowed).toBe(false);
+    expect(counter.hit('c4999').used).toBe(2);
+    expect(counter.hit('c4999').used).toBe(3); // over max (2): refused
   });
 
   it('keeps the store ordered by window end, so a restarted window is swept last', async () => {
-    const counter = memoryCounter(1, 100, 'limit', 100);
-    await counter.hit('a');
-    await counter.hit('b');
+    const counter = memoryCounter(1, 100, 100);
+    counter.hit('a');
+    counter.hit('b');
     await sleep(150);
-    await counter.hit('a'); // new window for a
-    expect([...counter.store.keys()]).toEqual(['limit:b', 'limit:a']);
+    counter.hit('a'); // new window for a
+    expect([...counter.store.keys()]).toEqual(['b', 'a']);
     const removed = counter.store.sweep(performance.timeOrigin + performance.now() + 1000);
     expect(removed).toBe(1);
-    expect([...counter.store.keys()]).toEqual(['limit:a']);
-  });
-
-  it('is a Map koa-ratelimit’s memory limiter accepts', () => {
-    expect(new WindowStore(1)).toBeInstanceOf(Map);
+    expect([...counter.store.keys()]).toEqual(['a']);
   });
 });

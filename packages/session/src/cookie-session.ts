@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { inspect } from 'node:util';
 import type Koa from 'koa';
 import type { Next, ParameterizedContext } from 'koa';
@@ -53,6 +54,23 @@ export function readCookie(header: string | undefined, prefix: string): string {
     at = header.indexOf(prefix, at + 1);
   }
   return '';
+}
+
+/**
+ * The request's Cookie header as `req.headers.cookie` gives it (several lines joined with "; "),
+ * read from `req.rawHeaders` so that a request nothing else asked headers of does not pay for
+ * Node building the whole `req.headers` object.
+ */
+export function cookieHeader(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 6 && name.toLowerCase() === 'cookie') {
+      found = found === undefined ? raw[i + 1] : `${found}; ${raw[i + 1]}`;
+    }
+  }
+  return found;
 }
 
 /** `ctx.session` of a cookie session: the data as own properties, plus koa-session's API. */
@@ -211,7 +229,7 @@ export class CookieContext {
 
   #load(): void {
     const shared = this.#shared;
-    const value = readCookie(this.#ctx.req.headers.cookie, shared.prefix);
+    const value = readCookie(cookieHeader(this.#ctx.req), shared.prefix);
     if (!value) {
       this.session = new CookieSession(this);
       return;
@@ -471,14 +489,14 @@ export function installCookieSessions(shared: CookieShared): (ctx: Ctx, next: Ne
     },
   });
 
-  return async function cookieSession(ctx: Ctx, next: Next): Promise<void> {
-    try {
-      await next();
-    } catch (err) {
-      commit(ctx);
-      throw err;
-    }
-    commit(ctx);
+  return function cookieSession(ctx: Ctx, next: Next): Promise<void> {
+    return next().then(
+      () => commit(ctx),
+      (err: unknown) => {
+        commit(ctx);
+        throw err;
+      },
+    );
   };
 }
 

@@ -1,5 +1,6 @@
+import { connect } from 'node:net';
 import { type SessionOptions, session } from '@koa-kit/session';
-import { type AppErrors, collectAppErrors } from '@koa-kit/testing';
+import { type AppErrors, collectAppErrors, listen } from '@koa-kit/testing';
 import Koa from 'koa';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +79,20 @@ const routes: Record<string, Handler> = {
 
 async function login(app: Koa): Promise<string> {
   return sessionCookie((await request(app.callback()).get('/login').expect(200)).headers).value;
+}
+
+/** One request written line by line on a socket (repeated header lines, any case), the whole answer as text. */
+function rawHttp(port: number, lines: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(`${lines.join('\r\n')}\r\n\r\n`));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
 }
 
 function get(app: Koa, path: string, cookie: string) {
@@ -211,6 +226,34 @@ describe('cookie sessions: reads write nothing, every change is saved', () => {
     }
     const res = await request(app.callback()).get('/me').set('Cookie', `koa.sess=junk; koa.sess=${cookie}`).expect(200);
     expect(res.body.user).toBeNull();
+  });
+
+  it('reads the Cookie header from raw header lines as Node joins them: any case, several lines', async () => {
+    const app = appWith(routes);
+    const cookie = await login(app);
+    const server = await listen(app);
+    try {
+      for (const lines of [
+        [`cOOkie: koa.sess=${cookie}`],
+        ['Cookie: a=1', `COOKIE: koa.sess=${cookie}`],
+        ['Cookie: a=1', 'X-Other: 2', `Cookie: b=2; koa.sess=${cookie}`],
+      ]) {
+        const text = await rawHttp(server.port, ['GET /me HTTP/1.1', 'Host: x', 'Connection: close', ...lines]);
+        expect(text).toMatch(/^HTTP\/1\.1 200/);
+        expect(text).toContain('"user":{"name":"alice","roles":["reader"]}');
+      }
+      // Node joins several Cookie lines with "; ": the first koa.sess wins, as Cookies finds it.
+      const text = await rawHttp(server.port, [
+        'GET /me HTTP/1.1',
+        'Host: x',
+        'Connection: close',
+        'Cookie: koa.sess=junk',
+        `Cookie: koa.sess=${cookie}`,
+      ]);
+      expect(text).toContain('"user":null');
+    } finally {
+      await server.close();
+    }
   });
 
   it('without the cache (cacheSize: 0) reads still write nothing and changes are saved', async () => {

@@ -5,7 +5,7 @@ import { redisForTests, startRedisServer } from '@koa-kit/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, makeApp, sessionCookie, sleep } from './helpers.js';
+import { makeApp, sessionCookie, sleep } from './helpers.js';
 
 const url = await redisForTests();
 const PREFIX = `koa-kit:test:session:${process.pid}:${randomUUID().slice(0, 8)}:`;
