@@ -36,3 +36,30 @@ export function isNotModified(
   }
   return false;
 }
+
+/** Strong comparison of an `If-Match` list against one ETag (RFC 9110 13.1.1): a weak tag never matches. */
+export function anyMatch(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  if (etag.startsWith('W/')) return false;
+  for (const raw of header.split(',')) if (raw.trim() === etag) return true;
+  return false;
+}
+
+/**
+ * True when a state-checking precondition fails, so the answer is 412 (RFC 9110 13.2.2, steps 1
+ * and 2): `If-Match` when present, otherwise a valid `If-Unmodified-Since` older than the mtime.
+ */
+export function isPreconditionFailed(
+  ifMatch: string | undefined,
+  ifUnmodifiedSince: string | undefined,
+  etag: string,
+  mtimeMs: number,
+): boolean {
+  if (ifMatch) return !anyMatch(ifMatch, etag);
+  if (ifUnmodifiedSince) {
+    const since = Date.parse(ifUnmodifiedSince);
+    if (Number.isNaN(since)) return false;
+    return Math.floor(mtimeMs / 1000) * 1000 > since;
+  }
+  return false;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import { type CanonicalPath, canonicalise, hasHiddenSegment, isInside, type PathRefusal } from './canonical.js';
-import { isNotModified } from './conditional.js';
+import { isNotModified, isPreconditionFailed } from './conditional.js';
 import { acceptedCodings, type Coding } from './encoding.js';
 import { type FileEntry, FileTable, type Lookup } from './file-table.js';
 import { guardLength } from './guard.js';
@@ -147,6 +147,9 @@ export function serveStatic(root: string, options?: ServeStaticOptions): Middlew
     if (o.setHeaders) o.setHeaders(ctx, entry.file, found.lookup.stats);
 
     const headers = ctx.req.headers;
+    if (isPreconditionFailed(headers['if-match'], headers['if-unmodified-since'], entry.etag, entry.mtimeMs)) {
+      throw createError(412, 'Precondition Failed', { code: 'PRECONDITION_FAILED' });
+    }
     if (isNotModified(headers['if-none-match'], headers['if-modified-since'], entry.etag, entry.mtimeMs)) {
       ctx.status = 304;
       return;

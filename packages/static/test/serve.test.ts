@@ -216,6 +216,44 @@ describe('caching headers and conditional GET', () => {
     await request(app.callback()).get('/hello.txt').set('If-None-Match', '"other"').expect(200);
   });
 
+  it('412 PRECONDITION_FAILED when If-Match names no current ETag (strong comparison); 200 when it does', async () => {
+    const { app, errors } = appWith();
+    const etag = (await request(app.callback()).get('/hello.txt').expect(200)).headers.etag!;
+    for (const im of [etag, `"nope", ${etag}`, '*']) {
+      await request(app.callback()).get('/hello.txt').set('If-Match', im).expect(200, 'hello world\n');
+    }
+    for (const im of ['"nope"', `W/${etag}`, 'garbage']) {
+      const res = await request(app.callback()).get('/hello.txt').set('If-Match', im).expect(412);
+      expect(res.text).not.toContain('hello world');
+    }
+    await request(app.callback()).head('/hello.txt').set('If-Match', '"nope"').expect(412);
+    expect(errors.take().map((e) => (e as { code?: string }).code)).toEqual(Array(4).fill('PRECONDITION_FAILED'));
+    // A missing file has no precondition to fail: it falls through (404).
+    await request(app.callback()).get('/missing.txt').set('If-Match', '*').expect(404);
+  });
+
+  it('412 when If-Unmodified-Since is older than the file; If-Match wins over it; a bad date is ignored', async () => {
+    const { app, errors } = appWith();
+    const first = await request(app.callback()).get('/hello.txt').expect(200);
+    const lm = first.headers['last-modified']!;
+    const older = new Date(Date.parse(lm) - 10_000).toUTCString();
+    await request(app.callback()).get('/hello.txt').set('If-Unmodified-Since', lm).expect(200);
+    await request(app.callback()).get('/hello.txt').set('If-Unmodified-Since', 'garbage').expect(200);
+    await request(app.callback()).get('/hello.txt').set('If-Unmodified-Since', older).expect(412);
+    await request(app.callback())
+      .get('/hello.txt')
+      .set('If-Unmodified-Since', older)
+      .set('If-Match', first.headers.etag!)
+      .expect(200);
+    // 412 comes before 304: a failed If-Match is not answered "not modified"
+    await request(app.callback())
+      .get('/hello.txt')
+      .set('If-Match', '"nope"')
+      .set('If-None-Match', first.headers.etag!)
+      .expect(412);
+    expect(errors.take()).toHaveLength(2);
+  });
+
   it('304 on If-Modified-Since at or after mtime; If-None-Match wins over it', async () => {
     const { app } = appWith();
     const first = await request(app.callback()).get('/hello.txt').expect(200);
