@@ -59,6 +59,16 @@ function notModified(ctx: Context, etag: string, mtimeMs: number): boolean {
   return !Number.isNaN(since) && Math.floor(mtimeMs / 1000) * 1000 <= since;
 }
 
+/** RFC 9110 13.2.2 steps 1-2: `If-Match` (strong comparison) or, without it, `If-Unmodified-Since`. */
+function preconditionFailed(ctx: Context, etag: string, mtimeMs: number): boolean {
+  const im = ctx.req.headers['if-match'];
+  if (im) return im.trim() !== '*' && !im.split(',').some((t) => t.trim() === etag);
+  const ius = ctx.req.headers['if-unmodified-since'];
+  if (!ius) return false;
+  const since = Date.parse(ius);
+  return !Number.isNaN(since) && Math.floor(mtimeMs / 1000) * 1000 > since;
+}
+
 /**
  * Sends one file as a download: Content-Type, Content-Length, ETag, Last-Modified and an RFC 6266
  * Content-Disposition (`filename*=UTF-8''...` for non-ASCII names). The body is a stream of the
@@ -96,6 +106,9 @@ export async function sendFile(ctx: Context, filePath: string, options: SendFile
   ctx.set('Content-Disposition', dispositionFor(filename, inline));
   ctx.set('Last-Modified', stats.mtime.toUTCString());
   ctx.set('ETag', etag);
+  if (preconditionFailed(ctx, etag, stats.mtimeMs)) {
+    throw createError(412, 'Precondition Failed', { code: 'PRECONDITION_FAILED' });
+  }
   if (notModified(ctx, etag, stats.mtimeMs)) {
     ctx.status = 304;
     return;

@@ -94,6 +94,21 @@ describe('sendFile', () => {
     expect(cached.body.length).toBe(0);
   });
 
+  it('412 PRECONDITION_FAILED for an If-Match or If-Unmodified-Since the file no longer meets', async () => {
+    const first = await get('/');
+    const etag = first.headers.etag!;
+    const older = new Date(Date.parse(first.headers['last-modified']!) - 10_000).toUTCString();
+    expect((await get('/', { 'If-Match': etag })).status).toBe(200);
+    expect((await get('/', { 'If-Match': '*' })).status).toBe(200);
+    expect((await get('/', { 'If-Match': `"x", ${etag}` })).status).toBe(200);
+    expect((await get('/', { 'If-Match': `W/${etag}` })).status).toBe(412);
+    expect((await get('/', { 'If-Match': '"x"', 'If-None-Match': etag })).status).toBe(412);
+    expect((await get('/', { 'If-Unmodified-Since': older })).status).toBe(412);
+    expect((await get('/', { 'If-Unmodified-Since': older, 'If-Match': etag })).status).toBe(200);
+    expect((await get('/', { 'If-Unmodified-Since': 'soon' })).status).toBe(200);
+    expect(errors.take().map((e) => (e as { code?: string }).code)).toEqual(Array(3).fill('PRECONDITION_FAILED'));
+  });
+
   it('a missing file or a folder is 404 FILE_NOT_FOUND', async () => {
     errors.take();
     expect((await get('/?file=nope.pdf')).status).toBe(404);
