@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 // `npm run bench [-- --only <substr>] [-- --quick] [-- --list] [-- --write]`
 // Measures every scenario of bench/scenarios/*.mjs against its reference in one run and reports
 // ratios (see bench/README.md). Builds nothing: run `npm run build` first.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -339,11 +339,25 @@ async function measureThroughputGroup(group, ctx) {
       },
     };
   };
+  /** Empties every server's scratch folder: uploads must not pile up gigabytes across rounds. */
+  const emptyServerDirs = async () => {
+    for (let i = 1; i <= n; i++) {
+      const dir = path.join(scratchRoot, `server-${i}`);
+      for (const name of await readdir(dir).catch(() => [])) {
+        await rm(path.join(dir, name), { recursive: true, force: true });
+      }
+    }
+  };
   const once = async (m) => {
     const used = new Set();
     const c = makeCtx(used);
     await rm(c.scratchDir, { recursive: true, force: true });
     await mkdir(c.scratchDir, { recursive: true });
+    // Every measurement starts with no dirty pages waiting: otherwise the kernel's writeback of the
+    // previous round's gigabyte lands on whichever scenario runs next (rounds 237 vs 422 MB/s).
+    try {
+      execFileSync('sync');
+    } catch {}
     try {
       const out = await m.s.run(c);
       if (!out || typeof out.value !== 'number' || !(out.value > 0) || typeof out.unit !== 'string') {
@@ -356,6 +370,7 @@ async function measureThroughputGroup(group, ctx) {
       return { value: out.value, peak };
     } finally {
       await rm(c.scratchDir, { recursive: true, force: true });
+      await emptyServerDirs();
     }
   };
   if (settings.throughputWarmup) {

@@ -1,6 +1,6 @@
 // References other scenario files measure against, and the peers beside them.
 // Names to use as `reference`: "bare koa" (built in), "nginx 4 KiB file", "nginx 1 MiB file",
-// "nginx 1 GiB download", "plain stream 1 GiB upload". The data files live in ctx.dataDir /
+// "nginx 1 GiB download", "plain stream 1 GiB upload", "plain stream 1 GiB upload, upload package loaded". The data files live in ctx.dataDir /
 // the servers' `dataDir` option: 4KiB.bin, 1MiB.bin and 1GiB.bin (64MiB.bin under --quick).
 
 /** The big file: 1 GiB, or 64 MiB in a --quick run. Upload and download scenarios share it. */
@@ -52,6 +52,20 @@ export default [
     run: async (ctx) => {
       const { path, size } = await bigFile(ctx);
       const server = await ctx.server('plain-upload.mjs');
+      const r = await ctx.upload(`${server.url}/upload/big.bin`, path, { method: 'PUT' });
+      if (JSON.parse(r.body).bytes !== size) throw new Error(`the server stored ${r.body}, expected ${size} bytes`);
+      return { value: r.mbPerS, unit: 'MB/s' };
+    },
+  },
+  {
+    name: 'plain stream 1 GiB upload, upload package loaded',
+    kind: 'throughput',
+    estimateS: 5,
+    reference: 'plain stream 1 GiB upload',
+    note: 'the same server with @koa-kit/upload imported, unused: what a bigger heap alone costs',
+    run: async (ctx) => {
+      const { path, size } = await bigFile(ctx);
+      const server = await ctx.server('plain-upload.mjs', { loadUploadPackage: true });
       const r = await ctx.upload(`${server.url}/upload/big.bin`, path, { method: 'PUT' });
       if (JSON.parse(r.body).bytes !== size) throw new Error(`the server stored ${r.body}, expected ${size} bytes`);
       return { value: r.mbPerS, unit: 'MB/s' };

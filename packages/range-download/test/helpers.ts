@@ -1,4 +1,3 @@
-import http from 'node:http';
 
 import { type RawResponse, rawRequest } from '@koa-kit/testing';
 

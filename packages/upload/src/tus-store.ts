@@ -1,14 +1,14 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat, truncate } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, Upload } from '@tus/utils';
 import type { Context } from 'koa';
+import { PositionalWriter } from './positional-writer.js';
 
 /** What one tus request carries through @tus/server into the store and the hooks. */
 export interface TusRequest {
@@ -32,11 +32,6 @@ export interface TusRequest {
    */
   direct?: { req: IncomingMessage; control?: ReadableStreamDefaultController };
 }
-
-/** Chunks queued between the request and the file, in bytes: large writes, flat memory. */
-const WRITE_HWM = 1024 * 1024;
-
-export const tusRequests = new AsyncLocalStorage<TusRequest>();
 
 /** Error objects in @tus/server's shape, for what the store adds. */
 export const STORE_ERRORS = {
@@ -63,6 +58,11 @@ export const SUPPORTED_CHECKSUMS: readonly string[] = CHECKSUM_ALGORITHMS;
  */
 export class KitFileStore extends FileStore {
   private readonly maxSize: number;
+  /**
+   * The request holding each upload's lock (set by `lockerFor`). @tus/server calls the store with an
+   * id, never the request; under the lock, the id names exactly one request.
+   */
+  readonly owners = new Map<string, TusRequest>();
 
   constructor(options: { directory: string; expirationPeriodInMilliseconds: number; maxSize?: number }) {
     super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
@@ -85,7 +85,7 @@ export class KitFileStore extends FileStore {
   }
 
   override async create(upload: Upload): Promise<Upload> {
-    if (tusRequests.getStore()?.partial) (upload as Upload & { concat?: string }).concat = 'partial';
+    if (this.owners.get(upload.id)?.partial) (upload as Upload & { concat?: string }).concat = 'partial';
     return super.create(upload);
   }
 
@@ -102,11 +102,11 @@ export class KitFileStore extends FileStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw ERRORS.FILE_NO_LONGER_EXISTS;
       throw error;
     }
-    const current = tusRequests.getStore();
+    const current = this.owners.get(id);
     if (current && !current.found) {
       current.found = { id, offset: size, size: record.size, concat: record.concat };
     }
-    return new Upload({
+    const upload = new Upload({
       id,
       size: record.size,
       offset: size,
@@ -114,10 +114,11 @@ export class KitFileStore extends FileStore {
       creation_date: record.creation_date,
       storage: { type: 'file', path: file },
     });
+    return record.concat === undefined ? upload : Object.assign(upload, { concat: record.concat });
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
-    const current = tusRequests.getStore();
+    const current = this.owners.get(id);
     if (current?.found?.id === id && current.found.concat?.startsWith('final')) throw STORE_ERRORS.FINAL_UPLOAD_PATCH;
     const checksum = current?.checksum;
     if (current?.direct) return this.writeDirect(readable, current.direct, id, offset, checksum);
@@ -168,24 +169,11 @@ export class KitFileStore extends FileStore {
           : Number.MAX_SAFE_INTEGER;
     const { req } = direct;
     const hash: Hash | undefined = checksum ? createHash(checksum.algorithm) : undefined;
-    let received = 0;
-    const counter = new Transform({
-      highWaterMark: WRITE_HWM,
-      transform(chunk: Buffer, _encoding, callback) {
-        if (received + chunk.length > limit) {
-          callback(ERRORS.ERR_MAX_SIZE_EXCEEDED as unknown as Error);
-          return;
-        }
-        received += chunk.length;
-        hash?.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    const file = createWriteStream(this.filePath(id), { flags: 'r+', start: offset, highWaterMark: WRITE_HWM });
+    const writer = new PositionalWriter(this.filePath(id), offset, limit, ERRORS.ERR_MAX_SIZE_EXCEEDED, hash);
     let aborted = false;
     const stop = () => {
-      req.unpipe(counter);
-      if (!counter.writableEnded) counter.end();
+      req.unpipe(writer);
+      if (!writer.writableEnded) writer.end();
     };
     const onRequestError = () => {
       aborted = true;
@@ -202,9 +190,9 @@ export class KitFileStore extends FileStore {
     control.resume();
     try {
       if (req.destroyed && !req.complete) onRequestError();
-      else req.pipe(counter);
+      else req.pipe(writer);
       try {
-        await pipeline(counter, file);
+        await finished(writer);
       } catch (error) {
         if (checksum) await truncate(this.filePath(id), offset).catch(() => {});
         throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : aborted ? ERRORS.ABORTED : ERRORS.FILE_WRITE_ERROR;
@@ -218,9 +206,9 @@ export class KitFileStore extends FileStore {
         await truncate(this.filePath(id), offset);
         throw STORE_ERRORS.CHECKSUM_MISMATCH;
       }
-      return offset + received;
+      return offset + writer.written;
     } finally {
-      req.unpipe(counter);
+      req.unpipe(writer);
       req.off('error', onRequestError);
       req.off('close', onRequestClose);
       control.off('end', onControlEnd);

@@ -5,7 +5,7 @@ import { MemoryLocker, Server } from '@tus/server';
 import { ERRORS, EXPOSED_HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
 import type { Context, Middleware, Next } from 'koa';
 import { httpError, isHttpError } from './errors.js';
-import { KitFileStore, STORE_ERRORS, SUPPORTED_CHECKSUMS, type TusRequest, tusRequests } from './tus-store.js';
+import { KitFileStore, STORE_ERRORS, SUPPORTED_CHECKSUMS, type TusRequest } from './tus-store.js';
 
 /** An upload being created, as `onUploadCreate` sees it. */
 export interface ResumableUploadInfo {
@@ -26,6 +26,13 @@ export interface FinishedUpload {
   /** Length in bytes. */
   size: number;
   metadata: Record<string, string | null>;
+}
+
+/** The TusRequest our middleware hands @tus/server, on the request object it passes back to the hooks. */
+const REQUEST = Symbol('koa-kit.tus.request');
+
+function requestOf(req: unknown): TusRequest | undefined {
+  return (req as { [REQUEST]?: TusRequest } | null)?.[REQUEST];
 }
 
 /** A lock on one upload id (the shape of @tus/server's lockers). */
@@ -209,15 +216,36 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     }
   };
 
+  /**
+   * The app's locker, recording which request holds each upload's lock in `store.owners`: how the
+   * store knows the request it writes for (an AsyncLocalStorage did this before, but keeps Node's
+   * async hooks on for the whole process, which cost uploads a fifth of their rate).
+   */
+  const lockerFor = (request: TusRequest | undefined): UploadLocker => ({
+    newLock(id: string): UploadLock {
+      const inner = locker.newLock(id);
+      return {
+        async lock(signal, requestRelease) {
+          await inner.lock(signal, requestRelease);
+          if (request) store.owners.set(id, request);
+        },
+        async unlock() {
+          if (store.owners.get(id) === request) store.owners.delete(id);
+          await inner.unlock();
+        },
+      };
+    },
+  });
+
   const server = new Server({
     path: mount,
     datastore: store,
     maxSize,
-    locker: locker as any,
+    locker: ((req: unknown) => lockerFor(requestOf(req))) as any,
     ...(allowedOrigins ? { allowedOrigins } : {}),
-    generateUrl: (_req, { id }) => `${tusRequests.getStore()!.base}/${encodeURIComponent(id)}`,
-    onUploadCreate: async (_req, upload) => {
-      const request = tusRequests.getStore()!;
+    generateUrl: (req, { id }) => `${requestOf(req)!.base}/${encodeURIComponent(id)}`,
+    onUploadCreate: async (req, upload) => {
+      const request = requestOf(req)!;
       if (onUploadCreate) {
         const info: ResumableUploadInfo = {
           id: upload.id,
@@ -229,8 +257,8 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       }
       return {};
     },
-    onUploadFinish: async (_req, upload) => {
-      const request = tusRequests.getStore()!;
+    onUploadFinish: async (req, upload) => {
+      const request = requestOf(req)!;
       const { found } = request;
       // Pieces of a parallel upload are not files of their own; a PATCH to a finished upload is no news.
       if (request.partial || found?.concat === 'partial') return {};
@@ -238,8 +266,8 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       if (onUploadFinish) await runHook(request, () => onUploadFinish(request.ctx, finishedOf(upload)), upload.id);
       return {};
     },
-    onResponseError: (_req, error) => {
-      const request = tusRequests.getStore();
+    onResponseError: (req, error) => {
+      const request = requestOf(req);
       if (request) request.tusError = error;
       return undefined;
     },
@@ -308,10 +336,8 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     }
     let total = 0;
     for (const id of ids as string[]) {
-      const part = await store.getUpload(id).catch(() => undefined);
-      const record = request.found;
-      request.found = undefined;
-      if (!part || record?.concat !== 'partial' || part.size === undefined || part.offset !== part.size) {
+      const part = (await store.getUpload(id).catch(() => undefined)) as (Upload & { concat?: string }) | undefined;
+      if (!part || part.concat !== 'partial' || part.size === undefined || part.offset !== part.size) {
         throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat names an upload that is not a finished partial upload');
       }
       total += part.size;
@@ -401,7 +427,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     }
 
     if (method === 'POST' && concat.startsWith('final;')) {
-      await tusRequests.run(request, () => createFinal(ctx, request, concat));
+      await createFinal(ctx, request, concat);
       return;
     }
 
@@ -431,8 +457,9 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
         return body;
       },
       runtime: { name: 'node', node: { req, res: ctx.res } },
+      [REQUEST]: request,
     };
-    const response = await tusRequests.run(request, () => server.handleWeb(tusRequest as unknown as Request));
+    const response = await server.handleWeb(tusRequest as unknown as Request);
 
     if (request.hookError !== undefined) {
       if (request.refusedUpload) await store.discard(request.refusedUpload).catch(() => {});
