@@ -1,4 +1,3 @@
-
 import { type RawResponse, rawRequest } from '@koa-kit/testing';
 
 export { type RawResponse, rawRequest };

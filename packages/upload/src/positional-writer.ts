@@ -48,7 +48,10 @@ export class PositionalWriter extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#fd < 0) return callback(error);
+    if (this.#fd < 0) {
+      callback(error);
+      return;
+    }
     const fd = this.#fd;
     this.#fd = -1;
     close(fd, (closeError) => callback(error ?? closeError));
@@ -61,7 +64,10 @@ export class PositionalWriter extends Writable {
     const refused = fits < buffers.length;
     const batch = refused ? buffers.slice(0, fits) : buffers;
     const done = (error?: Error | null) => callback(error ?? (refused ? (this.#overLimit as Error) : null));
-    if (batch.length === 0) return done();
+    if (batch.length === 0) {
+      done();
+      return;
+    }
     if (this.#hash) for (const b of batch) this.#hash.update(b);
     this.#write(batch, done);
   }
@@ -69,11 +75,17 @@ export class PositionalWriter extends Writable {
   /** writev at the current position, again for whatever a short write left. */
   #write(batch: Buffer[], callback: (error?: Error | null) => void): void {
     writev(this.#fd, batch, this.#position + this.written, (error, bytes) => {
-      if (error) return callback(error);
+      if (error) {
+        callback(error);
+        return;
+      }
       this.written += bytes;
       let rest = bytes;
       while (batch.length > 0 && rest >= batch[0]!.length) rest -= batch.shift()!.length;
-      if (batch.length === 0) return callback();
+      if (batch.length === 0) {
+        callback();
+        return;
+      }
       batch[0] = batch[0]!.subarray(rest);
       this.#write(batch, callback);
     });
