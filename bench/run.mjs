@@ -35,7 +35,11 @@ function parseArgs(argv) {
     } else if (arg.startsWith('--only=')) a.only = arg.slice(7);
     else if (arg === '--quick') a.quick = true;
     else if (arg === '--nice') a.nice = true;
-    else if (arg === '--cpu-prof') a.cpuProf = true;
+    else if (arg === '--rounds' || arg.startsWith('--rounds=')) {
+      a.rounds = Number(arg.includes('=') ? arg.slice(9) : argv[++i]);
+      if (!Number.isInteger(a.rounds) || a.rounds < 1 || a.rounds > 50)
+        throw new Error('--rounds needs a whole number from 1 to 50');
+    } else if (arg === '--cpu-prof') a.cpuProf = true;
     else if (arg === '--out' || arg.startsWith('--out=')) {
       a.out = arg.includes('=') ? arg.slice(6) : argv[++i];
       if (!a.out) throw new Error('--out needs a file name');
@@ -54,6 +58,7 @@ function parseArgs(argv) {
 const HELP = `npm run bench [-- options]
   --only <text>  only scenarios whose name or scenario file contains <text> (plus their references)
   --quick        ${config.QUICK.rounds} rounds x ${config.QUICK.durationS} s, short warm-up: for development, never written to docs/
+  --rounds <n>   measure every scenario n times (default ${config.FULL.rounds}; ${config.QUICK.rounds} with --quick): more rounds, steadier medians
   --loader <x>   wrk or autocannon (default: wrk when installed, else autocannon)
   --cpu-prof     each server writes a CPU profile to bench/results/profiles/ (summarised at the end)
   --nice         run servers and load generator at nice -10 (root only): steadier figures on a busy machine
@@ -427,6 +432,7 @@ async function main() {
   if (args.nice) setNiceness(process.getuid?.() === 0 ? -10 : 0);
   const settings = {
     ...(args.quick ? config.QUICK : config.FULL),
+    ...(args.rounds ? { rounds: args.rounds } : {}),
     quick: args.quick,
     connections: config.CONNECTIONS,
     pipelining: config.PIPELINING,

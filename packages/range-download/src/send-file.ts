@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import createError from 'http-errors';
 import type { Context } from 'koa';
@@ -88,6 +88,9 @@ export async function sendFile(ctx: Context, filePath: string, options: SendFile
   let stats: Stats;
   try {
     stats = await stat(filePath);
+    // stat needs no read permission: open the file once, so that an unreadable one is a 403 now
+    // rather than a 200 whose stream fails after the headers went out (never a FIFO: it would block).
+    if (stats.isFile()) await (await open(filePath, 'r')).close();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (NOT_FOUND.has(code)) throw createError(404, 'File not found', { code: 'FILE_NOT_FOUND' });

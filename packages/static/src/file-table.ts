@@ -1,5 +1,5 @@
 import { type Stats, statSync } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside } from './canonical.js';
 import { fileEtag } from './conditional.js';
@@ -11,6 +11,8 @@ export interface FileEntry {
   ino: number;
   size: number;
   mtimeMs: number;
+  /** Validates the entry with the rest: chmod, chown and a rename over the file change only ctime. */
+  ctimeMs: number;
   etag: string;
   lastModified: string;
   /** Extension the Content-Type comes from (the original's for a `.br`/`.gz` sibling). */
@@ -45,7 +47,8 @@ export interface FileTableOptions {
 /**
  * Looks files up by absolute path with one `stat` per request, remembering (bounded, LRU) the
  * derived headers, the symlink verdict and, for small files, the bytes. An entry is reused only
- * while dev, inode, size and mtime are unchanged, so an edited or replaced file is seen at once.
+ * while dev, inode, size, mtime and ctime are unchanged, so an edited or replaced file, or one whose
+ * permissions changed (chmod changes only ctime), is seen at once.
  */
 export class FileTable {
   private readonly entries = new Map<string, FileEntry>();
@@ -75,7 +78,8 @@ export class FileTable {
       known.ino === stats.ino &&
       known.dev === stats.dev &&
       known.size === stats.size &&
-      known.mtimeMs === stats.mtimeMs
+      known.mtimeMs === stats.mtimeMs &&
+      known.ctimeMs === stats.ctimeMs
     ) {
       this.entries.delete(key);
       this.entries.set(key, known);
@@ -101,6 +105,10 @@ export class FileTable {
       const bytes = await readFile(file);
       // Only keep bytes that match the stat we validate against (the file may be changing).
       if (bytes.length === stats.size) body = bytes;
+    } else if (!outside) {
+      // stat needs no read permission: open it once, so an unreadable file is refused (403) here
+      // rather than answered 200 with a stream that fails after the headers went out.
+      await (await open(file, 'r')).close();
     }
     return {
       file,
@@ -108,6 +116,7 @@ export class FileTable {
       ino: stats.ino,
       size: stats.size,
       mtimeMs: stats.mtimeMs,
+      ctimeMs: stats.ctimeMs,
       etag: fileEtag(stats.size, stats.mtimeMs),
       lastModified: stats.mtime.toUTCString(),
       ext: path.extname(typeFrom),
