@@ -4,8 +4,6 @@ export interface Window {
   used: number;
   /** End of the window, Unix time in milliseconds. */
   reset: number;
-  /** `reset` in whole Unix seconds, as the X-RateLimit-Reset header shows it (made once per window). */
-  resetHeader: string;
 }
 
 /** Entries are swept this long after their window ended (covers clock sampling differences). */
@@ -81,8 +79,7 @@ export function memoryCounter(max: number, duration: number, maxKeys: number): M
       const t = now();
       let window = store.get(key);
       if (window === undefined || window.reset <= t) {
-        const reset = t + duration;
-        window = { used: 0, reset, resetHeader: String(Math.ceil(reset / 1000)) };
+        window = { used: 0, reset: t + duration };
         store.set(key, window);
       }
       if (window.used <= max) window.used++;

@@ -77,14 +77,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
   };
 
   /** Records the count on ctx.state, then refuses (429) or sets the headers and goes on. */
-  const admit = (
-    ctx: Context,
-    next: Next,
-    allowed: boolean,
-    remaining: number,
-    reset: number,
-    resetHeader?: string,
-  ): Promise<unknown> => {
+  const admit = (ctx: Context, next: Next, allowed: boolean, remaining: number, reset: number): Promise<unknown> => {
     ctx.state.rateLimit = { limit: max, remaining, reset };
     if (!allowed) return Promise.reject(limited(reset));
     if (headerNames || standardHeaders) {
@@ -92,7 +85,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
       if (headerNames) {
         res.setHeader(headerNames.total, limitValue);
         res.setHeader(headerNames.remaining, String(remaining));
-        res.setHeader(headerNames.reset, resetHeader ?? String(Math.ceil(reset / 1000)));
+        res.setHeader(headerNames.reset, String(Math.ceil(reset / 1000)));
       }
       if (standardHeaders) {
         res.setHeader('RateLimit-Policy', policy);
@@ -138,7 +131,7 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
     if (memory !== undefined) {
       const window = memory.hit(id);
       const allowed = window.used <= max;
-      return admit(ctx, next, allowed, allowed ? max - window.used : 0, window.reset, window.resetHeader);
+      return admit(ctx, next, allowed, allowed ? max - window.used : 0, window.reset);
     }
     return guardedHit(ctx, id).then((hit) =>
       hit === undefined ? fallback(next) : admit(ctx, next, hit.allowed, hit.remaining, hit.reset),
