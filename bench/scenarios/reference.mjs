@@ -1,6 +1,7 @@
 // References other scenario files measure against, and the peers beside them.
 // Names to use as `reference`: "bare koa" (built in), "nginx 4 KiB file", "nginx 1 MiB file",
-// "nginx 1 GiB download", "plain stream 1 GiB upload", "plain stream 1 GiB upload, upload package loaded". The data files live in ctx.dataDir /
+// "nginx 1 GiB download", "plain stream 1 GiB upload", "plain stream 1 GiB upload, upload package
+// loaded". The data files live in ctx.dataDir /
 // the servers' `dataDir` option: 4KiB.bin, 1MiB.bin and 1GiB.bin (64MiB.bin under --quick).
 
 /** The big file: 1 GiB, or 64 MiB in a --quick run. Upload and download scenarios share it. */
@@ -15,6 +16,15 @@ export async function downloadBig(ctx, server) {
   const { name, size } = await bigFile(ctx);
   const r = await ctx.download(`${server.url}/${name}`);
   if (r.bytes !== size) throw new Error(`downloaded ${r.bytes} bytes, expected ${size}`);
+  return { value: r.mbPerS, unit: 'MB/s' };
+}
+
+/** curl -T of the big file to plain-upload.mjs (started with `options`); MB/s. */
+async function plainUpload(ctx, options = {}) {
+  const { path, size } = await bigFile(ctx);
+  const server = await ctx.server('plain-upload.mjs', options);
+  const r = await ctx.upload(`${server.url}/upload/big.bin`, path, { method: 'PUT' });
+  if (JSON.parse(r.body).bytes !== size) throw new Error(`the server stored ${r.body}, expected ${size} bytes`);
   return { value: r.mbPerS, unit: 'MB/s' };
 }
 
@@ -49,13 +59,7 @@ export default [
     kind: 'throughput',
     estimateS: 5,
     note: 'curl -T to Koa piping the body to a file',
-    run: async (ctx) => {
-      const { path, size } = await bigFile(ctx);
-      const server = await ctx.server('plain-upload.mjs');
-      const r = await ctx.upload(`${server.url}/upload/big.bin`, path, { method: 'PUT' });
-      if (JSON.parse(r.body).bytes !== size) throw new Error(`the server stored ${r.body}, expected ${size} bytes`);
-      return { value: r.mbPerS, unit: 'MB/s' };
-    },
+    run: (ctx) => plainUpload(ctx),
   },
   {
     name: 'plain stream 1 GiB upload, upload package loaded',
@@ -63,13 +67,7 @@ export default [
     estimateS: 5,
     reference: 'plain stream 1 GiB upload',
     note: 'the same server with @koa-kit/upload imported, unused: what a bigger heap alone costs',
-    run: async (ctx) => {
-      const { path, size } = await bigFile(ctx);
-      const server = await ctx.server('plain-upload.mjs', { loadUploadPackage: true });
-      const r = await ctx.upload(`${server.url}/upload/big.bin`, path, { method: 'PUT' });
-      if (JSON.parse(r.body).bytes !== size) throw new Error(`the server stored ${r.body}, expected ${size} bytes`);
-      return { value: r.mbPerS, unit: 'MB/s' };
-    },
+    run: (ctx) => plainUpload(ctx, { loadUploadPackage: true }),
   },
   // Peers: what koa-static (koa-send) does on the same files, for comparison (issue 6 measured
   // 0.078 x nginx for 4 KiB, 0.36 x for 1 MiB and 0.53 x for a 1 GiB download).
