@@ -33,6 +33,9 @@ export interface TusRequest {
   direct?: { req: IncomingMessage; control?: ReadableStreamDefaultController };
 }
 
+/** An upload with its `Upload-Concat` role ("partial" or "final;..."), as the store keeps it. */
+export type KitUpload = Upload & { concat?: string };
+
 /** Error objects in @tus/server's shape, for what the store adds. */
 export const STORE_ERRORS = {
   CHECKSUM_MISMATCH: { status_code: 460, body: 'Checksum Mismatch\n' },
@@ -85,11 +88,11 @@ export class KitFileStore extends FileStore {
   }
 
   override async create(upload: Upload): Promise<Upload> {
-    if (this.owners.get(upload.id)?.partial) (upload as Upload & { concat?: string }).concat = 'partial';
+    if (this.owners.get(upload.id)?.partial) (upload as KitUpload).concat = 'partial';
     return super.create(upload);
   }
 
-  override async getUpload(id: string): Promise<Upload> {
+  override async getUpload(id: string): Promise<KitUpload> {
     const record = (await this.configstore.get(id)) as StoredUpload | undefined;
     if (!record) throw ERRORS.FILE_NOT_FOUND;
     const file = this.filePath(id);

@@ -336,7 +336,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     }
     let total = 0;
     for (const id of ids as string[]) {
-      const part = (await store.getUpload(id).catch(() => undefined)) as (Upload & { concat?: string }) | undefined;
+      const part = await store.getUpload(id).catch(() => undefined);
       if (part?.concat !== 'partial' || part.size === undefined || part.offset !== part.size) {
         throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat names an upload that is not a finished partial upload');
       }
