@@ -1,5 +1,6 @@
 // @koa-kit/rate-limit: a JSON route behind the limiter (memory, then Redis), beside koa-ratelimit
-// used directly with the same drivers, all in one group with bare Koa.
+// used directly with the same drivers and a route that only sets the same three headers, all in one
+// group with bare Koa.
 export default [
   {
     name: 'rate-limit memory',
@@ -9,6 +10,20 @@ export default [
     reference: 'bare koa',
     goal: 0.9,
     note: 'rateLimit() memory driver, one client, headers on',
+  },
+  {
+    name: 'rate-limit headers only',
+    server: 'rate-limit-headers.mjs',
+    path: '/api',
+    reference: 'bare koa',
+    note: 'the floor: a middleware that only sets the three X-RateLimit-* headers, no limiter',
+  },
+  {
+    name: 'rate-limit memory vs headers only',
+    kind: 'ratio',
+    of: 'rate-limit memory',
+    reference: 'rate-limit headers only',
+    note: 'the limiter without the cost of the headers it must send, same run',
   },
   {
     name: 'peer koa-ratelimit memory',

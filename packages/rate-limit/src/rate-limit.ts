@@ -5,6 +5,7 @@ import type { Counter, Hit } from './hit.js';
 import { type MemoryCounter, memoryCounter } from './memory-store.js';
 import { resolveOptions } from './options.js';
 import { redisCounter } from './redis-store.js';
+import { socketIpReader } from './socket-ip.js';
 import type { RateLimitOptions } from './types.js';
 
 /** After a store failure, requests get the `onStoreError` answer without asking the store for this long. */
@@ -37,7 +38,8 @@ function storeError(cause: unknown): Error {
 export function rateLimit(options?: RateLimitOptions): Middleware {
   const s = resolveOptions(options);
   const { max, headerNames, standardHeaders, allow, deny, onStoreError, ipv6Subnet } = s;
-  const idOf = s.id ?? ((ctx: Context): string => clientKey(ctx.ip, ipv6Subnet));
+  const ipOf = socketIpReader();
+  const idOf = s.id ?? ((ctx: Context): string => clientKey(ipOf(ctx), ipv6Subnet));
   const redis: Counter | undefined =
     s.driver === 'redis' ? redisCounter(s.db!, max, s.duration, s.namespace, s.storeTimeout) : undefined;
   const memory: MemoryCounter | undefined = redis === undefined ? memoryCounter(max, s.duration, s.maxKeys) : undefined;

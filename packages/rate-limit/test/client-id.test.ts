@@ -1,9 +1,10 @@
+import { isIP, isIPv4 } from 'node:net';
 import Router from '@koa/router';
 import { rateLimit } from '@koa-kit/rate-limit';
 import Koa from 'koa';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { clientKey } from '../src/client-id.js';
+import { clientKey, isIPv4From } from '../src/client-id.js';
 import { makeApp } from './helpers.js';
 
 describe('default id: ctx.ip', () => {
@@ -61,6 +62,126 @@ describe('default id: ctx.ip', () => {
       const second = await agent.get('/').set('X-Forwarded-For', value);
       expect([value.slice(0, 20), first.status, second.status]).toEqual([value.slice(0, 20), 200, 429]);
     }
+  });
+});
+
+describe("default id without a proxy: the socket address, read past Koa's header lookup", () => {
+  it('honours an address set upstream with ctx.request.ip', async () => {
+    const app = new Koa();
+    // e.g. a CDN's client-address header, trusted by the app's own middleware
+    app.use((ctx, next) => {
+      const given = ctx.get('x-test-client');
+      if (given) ctx.request.ip = given;
+      return next();
+    });
+    app.use(rateLimit({ max: 1 }));
+    app.use((ctx) => {
+      ctx.body = ctx.ip;
+    });
+    const agent = request(app.callback());
+    expect((await agent.get('/').set('x-test-client', '198.51.100.1')).status).toBe(200);
+    expect((await agent.get('/').set('x-test-client', '198.51.100.2')).status).toBe(200);
+    expect((await agent.get('/').set('x-test-client', '198.51.100.1')).status).toBe(429);
+    expect((await agent.get('/')).status).toBe(200); // the socket's own address, a fourth client
+    expect((await agent.get('/')).status).toBe(429);
+  });
+
+  it('uses an ip accessor the app redefined', async () => {
+    for (const target of ['context', 'request'] as const) {
+      const app = new Koa();
+      Object.defineProperty(app[target], 'ip', {
+        get(this: Koa.Context | Koa.Request) {
+          return (this as Koa.Request).get?.('x-test-client') || (this as Koa.Context).request.get('x-test-client');
+        },
+      });
+      app.use(rateLimit({ max: 1 }));
+      app.use((ctx) => {
+        ctx.body = 'ok';
+      });
+      const agent = request(app.callback());
+      expect((await agent.get('/').set('x-test-client', '203.0.113.1')).status, target).toBe(200);
+      expect((await agent.get('/').set('x-test-client', '203.0.113.2')).status, target).toBe(200);
+      expect((await agent.get('/').set('x-test-client', '203.0.113.1')).status, target).toBe(429);
+    }
+  });
+
+  it('follows app.proxy switched on after the first request', async () => {
+    const { app } = makeApp(rateLimit({ max: 1 }));
+    const agent = request(app.callback());
+    expect((await agent.get('/').set('X-Forwarded-For', '192.0.2.10')).status).toBe(200);
+    expect((await agent.get('/').set('X-Forwarded-For', '192.0.2.11')).status).toBe(429);
+    app.proxy = true;
+    expect((await agent.get('/').set('X-Forwarded-For', '192.0.2.10')).status).toBe(200);
+    expect((await agent.get('/').set('X-Forwarded-For', '192.0.2.11')).status).toBe(200);
+    expect((await agent.get('/').set('X-Forwarded-For', '192.0.2.10')).status).toBe(429);
+  });
+
+  it('keeps apps apart when one limiter serves two apps', async () => {
+    const limiter = rateLimit({ max: 1 });
+    const plain = makeApp(limiter).app;
+    const proxied = makeApp(limiter).app;
+    proxied.proxy = true;
+    expect((await request(plain.callback()).get('/')).status).toBe(200);
+    expect((await request(proxied.callback()).get('/').set('X-Forwarded-For', '192.0.2.20')).status).toBe(200);
+    expect((await request(plain.callback()).get('/')).status).toBe(429);
+  });
+});
+
+describe('isIPv4From()', () => {
+  it('agrees with net.isIPv4 on addresses, near misses and random strings', () => {
+    const samples = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '1.2.3.4',
+      '127.0.0.1',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.',
+      '.1.2.3',
+      '01.2.3.4',
+      '1.02.3.4',
+      '00.0.0.0',
+      '1..2.3',
+      '1.2.3.4 ',
+      ' 1.2.3.4',
+      '1.2.3.-4',
+      '1.2.3.4a',
+      '',
+      '.',
+      '....',
+      '999.0.0.0',
+      '25.25.25.250',
+      '1e2.0.0.0',
+      '0x1.2.3.4',
+      '１.2.3.4',
+      '1.2.3.4\n',
+    ];
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const alphabet = '0123456789.0123456789.5a: ';
+    const parts = ['0', '00', '01', '7', '99', '199', '200', '249', '250', '255', '256', '300', '1000', ''];
+    for (let i = 0; i < 20000; i++) {
+      let text = '';
+      if (i % 2 === 0) {
+        const len = 1 + rand(17);
+        for (let j = 0; j < len; j++) text += alphabet[rand(alphabet.length)];
+      } else {
+        const count = 3 + rand(3);
+        const picked = [];
+        for (let j = 0; j < count; j++) picked.push(rand(3) === 0 ? parts[rand(parts.length)] : String(rand(300)));
+        text = picked.join('.');
+      }
+      samples.push(text);
+    }
+    for (const text of samples) {
+      expect([text, isIPv4From(`::ffff:${text}`, 7)]).toEqual([text, isIPv4(text)]);
+      expect([text, isIPv4From(text, 0)]).toEqual([text, isIPv4(text)]);
+    }
+    expect(samples.filter((t) => isIP(t) === 4).length).toBeGreaterThan(1000);
   });
 });
 

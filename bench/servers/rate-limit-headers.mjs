@@ -1,0 +1,23 @@
+// The floor under any limiter that sends the headers issue 5 requires: the bare-koa JSON route plus
+// a middleware that only sets X-RateLimit-Limit/-Remaining/-Reset (the values a limiter would send),
+// with no id, no count and no state.
+//   GET /api -> {"hello":"world"}
+import Koa from 'koa';
+
+export default async function rateLimitHeaders() {
+  const app = new Koa();
+  const limit = String(1_000_000_000);
+  const reset = String(Math.ceil((Date.now() + 60_000) / 1000));
+  let remaining = 1_000_000_000;
+  app.use(function headersOnly(ctx, next) {
+    const res = ctx.res;
+    res.setHeader('X-RateLimit-Limit', limit);
+    res.setHeader('X-RateLimit-Remaining', String(--remaining));
+    res.setHeader('X-RateLimit-Reset', reset);
+    return next();
+  });
+  app.use(async function route(ctx) {
+    if (ctx.path === '/api' && ctx.method === 'GET') ctx.body = { hello: 'world' };
+  });
+  return app.callback();
+}
