@@ -64,7 +64,6 @@ function withJsonErrors(inner: Inner): Inner {
   };
 }
 
-/** Builds the codec and koa-session's middleware for one app (koa-session extends `app.context`). */
 /** The cookie's attributes, shared by cookie sessions and koa-session's store sessions. */
 function cookieAttributes(opts: ResolvedOptions): Record<string, unknown> {
   const attributes: Record<string, unknown> = {
@@ -84,6 +83,7 @@ function cookieAttributes(opts: ResolvedOptions): Record<string, unknown> {
   return attributes;
 }
 
+/** Builds the codec and koa-session's middleware for one app (koa-session extends `app.context`). */
 function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
   if (Object.hasOwn(app.context, 'sessionOptions')) {
     throw misconfigured('a session middleware (koa-session or @koa-kit/session) is already installed on this app');
