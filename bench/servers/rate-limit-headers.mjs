@@ -3,6 +3,7 @@
 // with no id, no count and no state.
 //   GET /api -> {"hello":"world"}
 import Koa from 'koa';
+import { apiRoute } from './rate-limit-kit.mjs';
 
 export default async function rateLimitHeaders() {
   const app = new Koa();
@@ -16,8 +17,6 @@ export default async function rateLimitHeaders() {
     res.setHeader('X-RateLimit-Reset', reset);
     return next();
   });
-  app.use(async function route(ctx) {
-    if (ctx.path === '/api' && ctx.method === 'GET') ctx.body = { hello: 'world' };
-  });
+  app.use(apiRoute);
   return app.callback();
 }

@@ -16,8 +16,11 @@ export default async function rateLimitKit({ driver = 'memory', redisUrl = null 
   } else {
     app.use(rateLimit({ max: 1_000_000_000, duration: 60_000 }));
   }
-  app.use(async function route(ctx) {
-    if (ctx.path === '/api' && ctx.method === 'GET') ctx.body = { hello: 'world' };
-  });
+  app.use(apiRoute);
   return app.callback();
+}
+
+/** The route every rate-limit server answers (rate-limit-peer.mjs and rate-limit-headers.mjs use it too). */
+export async function apiRoute(ctx) {
+  if (ctx.path === '/api' && ctx.method === 'GET') ctx.body = { hello: 'world' };
 }

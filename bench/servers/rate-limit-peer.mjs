@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
 import ratelimit from 'koa-ratelimit';
+import { apiRoute } from './rate-limit-kit.mjs';
 
 export default async function rateLimitPeer({ driver = 'memory', redisUrl = null } = {}) {
   const app = new Koa();
@@ -16,8 +17,6 @@ export default async function rateLimitPeer({ driver = 'memory', redisUrl = null
   } else {
     app.use(ratelimit({ ...common, driver: 'memory', db: new Map() }));
   }
-  app.use(async function route(ctx) {
-    if (ctx.path === '/api' && ctx.method === 'GET') ctx.body = { hello: 'world' };
-  });
+  app.use(apiRoute);
   return app.callback();
 }
