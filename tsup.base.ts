@@ -18,3 +18,37 @@ export function packageConfig(overrides: Options = {}): Options {
     ...overrides,
   };
 }
+
+/**
+ * As packageConfig, but `src/<shared>.ts` (declarations only: a `declare module 'koa'` block and the
+ * types it names) is published once, as `dist/<shared>.d.cts`, which index.d.ts and index.d.cts
+ * both import instead of each inlining a copy. An app that loads both entry points (an .mts and a
+ * .cts file in one program) then sees one augmentation: a duplicated accessor pair is TS2300.
+ */
+export function packageConfigWithSharedTypes(shared: string): Options {
+  const base = packageConfig();
+  const external = [new RegExp(`^\\./${shared}\\.js$`)];
+  return {
+    ...base,
+    dts: false,
+    external,
+    // Runs after the JavaScript build; the declarations are built here so the rewrite sees them.
+    async onSuccess() {
+      const { build } = await import('tsup');
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const ts = (await import('typescript')).default;
+      await build({ ...base, config: false, clean: false, silent: true, external, dts: { only: true } });
+      const source = readFileSync(`src/${shared}.ts`, 'utf8');
+      const out = ts.transpileDeclaration(source, { fileName: `${shared}.ts`, reportDiagnostics: true });
+      if (out.diagnostics?.length || /from\s+['"]\./.test(out.outputText))
+        throw new Error(`src/${shared}.ts must hold declarations only, with no relative imports`);
+      writeFileSync(`dist/${shared}.d.cts`, out.outputText);
+      for (const file of ['dist/index.d.ts', 'dist/index.d.cts']) {
+        const text = readFileSync(file, 'utf8');
+        const from = `from './${shared}.js'`;
+        if (!text.includes(from)) throw new Error(`${file} does not import ./${shared}.js`);
+        writeFileSync(file, text.replaceAll(from, `from './${shared}.cjs'`));
+      }
+    },
+  };
+}

@@ -1,3 +1,4 @@
-import { packageConfig } from '../../tsup.base';
+import { packageConfigWithSharedTypes } from '../../tsup.base';
 
-export default packageConfig();
+// src/types.ts holds the `ctx.session` accessor pair: published once, as dist/types.d.cts.
+export default packageConfigWithSharedTypes('types');

@@ -5,6 +5,9 @@
 // are-the-types-wrong on it, then install it (plus koa, and only what it declares) into a fresh
 // app outside the repository, where an ESM app and a CommonJS app serve real requests with it and
 // a TypeScript app that uses it type-checks under NodeNext and Bundler without skipLibCheck.
+// With every package: the type matrix (lib/matrix.mjs) compiles all the TypeScript user apps
+// against @types/node 20, 22, 24 and the newest, TypeScript 5.9 and the newest, with and without
+// @types/koa-session, as an .mts and a .cts file in one program (NodeNext) and under Bundler.
 // Prints a summary table and exits 1 if anything failed. See CONTRIBUTING.md.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import {
 import { inspectUnpacked } from './lib/contents.mjs';
 import { exec, semaphore, tail } from './lib/exec.mjs';
 import { runAttw, runPublint } from './lib/lint.mjs';
+import { MATRIX_COLUMNS, typeMatrix } from './lib/matrix.mjs';
 import { kb, table } from './lib/table.mjs';
 
 const root = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
@@ -227,9 +231,22 @@ async function main() {
   const ctx = { tempRoot, opts, cpu, versions, tscBin, progress };
   const pool = semaphore(opts.concurrency);
   let results;
+  let matrix;
   try {
     results = await Promise.all(packages.map((p) => pool.use(() => checkPackage(p, ctx))));
-    if (results.length > 1) results.push(await checkTogether(results, ctx));
+    if (results.length > 1) {
+      const packs = results
+        .filter((o) => o.tarball && o.user && !o.user.missing)
+        .map((o) => ({ ...o, folder: o.p.folder, pkg: o.p.pkg }));
+      const extraDir = join(root, 'scripts', 'check-packages', 'apps', '_types');
+      [matrix] = await Promise.all([
+        typeMatrix({ tempRoot, packs, versions, cpu, extraDir }).then((m) => {
+          console.log(`  type matrix ${(Math.max(...m.rows.map((r) => r.ms ?? 0)) / 1000).toFixed(1)}s`);
+          return m;
+        }),
+        checkTogether(results, ctx).then((o) => results.push(o)),
+      ]);
+    }
   } finally {
     if (!opts.keep) rmSync(tempRoot, { recursive: true, force: true });
   }
@@ -243,6 +260,18 @@ async function main() {
   ]);
   console.log(`\n${table(header, rows)}\n`);
   let failures = 0;
+  if (matrix) {
+    console.log(`type matrix (TypeScript ${matrix.tsVersions.join(' and ')}; skipLibCheck false, strict):`);
+    const mrows = matrix.rows.map((r) => [r.name, ...MATRIX_COLUMNS.map((c) => r.res[c]?.status ?? 'skip')]);
+    console.log(`${table(['combination', ...MATRIX_COLUMNS], mrows)}\n`);
+    for (const r of matrix.rows) {
+      for (const c of MATRIX_COLUMNS) {
+        if (r.res[c]?.status !== 'FAIL') continue;
+        failures++;
+        console.log(`--- type matrix, ${r.name}, ${c} failed\n${r.res[c].detail.replace(/^/gm, '    ')}\n`);
+      }
+    }
+  }
   for (const o of results) {
     // Steps that failed for the same reason are reported once.
     const byDetail = new Map();

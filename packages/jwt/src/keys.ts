@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
+import type { Jwk } from './jwk.js';
 
 /** The algorithms jsonwebtoken 9 implements. `none` is deliberately absent. */
 export const ALGORITHMS = [
@@ -19,7 +20,7 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 const SUPPORTED: ReadonlySet<string> = new Set(ALGORITHMS);
 
 /** Key material accepted wherever a key is expected: an HMAC secret, a PEM, a JWK or a KeyObject. */
-export type KeyMaterial = string | Buffer | Uint8Array | KeyObject | JsonWebKey;
+export type KeyMaterial = string | Buffer | Uint8Array | KeyObject | Jwk;
 
 /** RFC 7518 section 3.2: an HMAC key at least as long as the hash output. */
 const MIN_HMAC_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
@@ -36,8 +37,8 @@ function isPem(material: string | Uint8Array): boolean {
   return text.includes('-----BEGIN ');
 }
 
-function isJwk(material: unknown): material is JsonWebKey {
-  return material !== null && typeof material === 'object' && typeof (material as JsonWebKey).kty === 'string';
+function isJwk(material: unknown): material is Jwk {
+  return material !== null && typeof material === 'object' && typeof (material as Jwk).kty === 'string';
 }
 
 /**
@@ -76,8 +77,8 @@ export function toKeyObject(material: unknown, use: 'verify' | 'sign'): KeyObjec
     }
     try {
       return use === 'verify'
-        ? createPublicKey({ key: material, format: 'jwk' })
-        : createPrivateKey({ key: material, format: 'jwk' });
+        ? createPublicKey({ key: { ...material }, format: 'jwk' })
+        : createPrivateKey({ key: { ...material }, format: 'jwk' });
     } catch {
       throw new TypeError(`the JWK is not a readable ${use === 'verify' ? 'public' : 'private'} key`);
     }

@@ -18,11 +18,11 @@ const entry: CodeEntry = codes.HTTP_604_THIRD_PARTY_TIMEOUT_ERROR;
 const app = new Koa();
 app.use(statusEnvelope(options));
 app.use((ctx) => {
-  const shape: EnvelopeState = { code: 0, message: 'fine', pageInfo: { page: 1 } };
+  const shape: EnvelopeState = { code: 0, message: 'fine', pageInfo: { total: 1, offset: 0, size: 10 } };
   ctx.state.envelope = shape;
   // @ts-expect-error ctx.state.envelope is typed by the package, not `any`
   ctx.state.envelope = 'skip';
-  const body: Envelope<{ id: number }> = { code: notFound, message: entry.name, data: { id: 1 } };
+  const body: Envelope<{ id: number }> = { code: notFound, message: entry.name, detail: '', data: { id: 1 } };
   ctx.body = body.data;
   if (ctx.query.fail) {
     const err: ThirdPartyError = thirdPartyError(604, 'upstream timed out', { cause: new Error('ETIMEDOUT') });

@@ -11,7 +11,7 @@ module.exports = {
     app.use(statusEnvelope());
     app.use((ctx) => {
       if (ctx.path === '/items') {
-        ctx.state.envelope = { pageInfo: { page: 1, total: 2 } };
+        ctx.state.envelope = { pageInfo: { total: 2, offset: 0, size: 10 } };
         ctx.body = [{ id: 1 }, { id: 2 }];
       } else if (ctx.path === '/created') {
         ctx.status = 201;
@@ -32,14 +32,15 @@ module.exports = {
     assert.equal(items.status, 200);
     assert.deepEqual(await items.json(), {
       code: 200,
-      message: 'OK',
+      message: '',
+      detail: '',
       data: [{ id: 1 }, { id: 2 }],
-      pageInfo: { page: 1, total: 2 },
+      pageInfo: { total: 2, offset: 0, size: 10 },
     });
 
     const created = await fetch(`${url}/created`);
     assert.equal(created.status, 201);
-    assert.deepEqual(await created.json(), { code: 201, message: 'Created', data: { id: 3 } });
+    assert.deepEqual(await created.json(), { code: 201, message: '', detail: '', data: { id: 3 } });
 
     const text = await fetch(`${url}/text`);
     assert.equal(await text.text(), 'plain text stays plain');
