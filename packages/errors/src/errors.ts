@@ -1,8 +1,9 @@
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
+import { settleRequestBody } from './drain.js';
 import { type ErrorsOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type Problem, toError, toProblem } from './problem.js';
-import { negotiate, type Rendered, renderEnvelope, renderNegotiated, TEXT_TYPE } from './render.js';
+import { envelopeStyle, negotiate, type Rendered, renderEnvelope, renderNegotiated, TEXT_TYPE } from './render.js';
 import { isBodyStream, settleStream } from './stream.js';
 
 /** Headers that describe the body that failed; they never reach the error response. */
@@ -35,6 +36,15 @@ function emit(ctx: Context, err: Error, status: number, options: ResolvedOptions
   ctx.app.emit('error', err, ctx);
 }
 
+/** As Koa's own ctx.onerror does (koajs/koa#919): listeners learn that nothing could be rendered. */
+function markHeaderSent(err: Error): void {
+  try {
+    (err as Error & { headerSent?: boolean }).headerSent = true;
+  } catch {
+    // a frozen error stays as it is
+  }
+}
+
 /** The response after the headers left: nothing more can be said, so cut it without a second write. */
 function abandon(ctx: Context): void {
   ctx.respond = false;
@@ -44,7 +54,7 @@ function abandon(ctx: Context): void {
 
 function render(ctx: Context, problem: Problem, options: ResolvedOptions): Rendered | undefined {
   const format = options.format;
-  if (format === 'envelope') return renderEnvelope(problem);
+  if (format === 'envelope') return renderEnvelope(problem, envelopeStyle(ctx.state));
   if (format === 'auto') {
     ctx.vary('Accept');
     return renderNegotiated(negotiate(ctx), problem);
@@ -61,12 +71,14 @@ function render(ctx: Context, problem: Problem, options: ResolvedOptions): Rende
 function handle(ctx: Context, thrown: unknown, options: ResolvedOptions, late: boolean): void {
   const err = toError(thrown);
   if (ctx.headerSent || !ctx.writable) {
+    if (ctx.headerSent) markHeaderSent(err);
     const status = toProblem(ctx, err, false, options.maxMessageLength).status;
     emit(ctx, err, status, options);
     abandon(ctx);
     return;
   }
-  const withStack = options.stack ?? ctx.app.env === 'development';
+  // not app.env: Koa says 'development' when NODE_ENV is unset, and production servers often leave it unset
+  const withStack = options.stack ?? process.env.NODE_ENV === 'development';
   const problem = toProblem(ctx, err, withStack, options.maxMessageLength);
   const res = ctx.res;
   for (const name of BODY_HEADERS) res.removeHeader(name);
@@ -89,6 +101,7 @@ function handle(ctx: Context, thrown: unknown, options: ResolvedOptions, late: b
     ctx.body = rendered.body;
   }
   emit(ctx, err, problem.status, options);
+  settleRequestBody(ctx, options.drainLimit);
   // past Koa's respond(), or a handler that took over the response (ctx.respond = false): write it here
   if (late || ctx.respond === false) writeNow(ctx);
 }

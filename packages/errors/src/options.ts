@@ -11,7 +11,7 @@ export interface ErrorsOptions {
    * A function: render anything.
    */
   format?: 'auto' | 'envelope' | ErrorFormatter;
-  /** Include the stack trace in responses. Default: `app.env === 'development'`, read per request. */
+  /** Include the stack trace in responses. Default: `process.env.NODE_ENV === 'development'` (explicitly), read per error. */
   stack?: boolean;
   /** Render Koa's "nothing answered" 404 (status 404 and no body). Default true. */
   notFound?: boolean;
@@ -19,10 +19,17 @@ export interface ErrorsOptions {
   emitClientErrors?: boolean;
   /** Longest message (in characters) put in a response; longer ones are cut and end with "…". Default 1024. */
   maxMessageLength?: number;
+  /**
+   * Most bytes of an unread request body read and discarded after an error, so a keep-alive
+   * connection stays usable; a longer body closes the connection (`Connection: close`). Default 1 MiB.
+   */
+  drainLimit?: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_LENGTH = 1024;
 const MAX_MESSAGE_LENGTH_LIMIT = 65_536;
+export const DEFAULT_DRAIN_LIMIT = 1024 * 1024;
+const DRAIN_LIMIT_LIMIT = 1024 * 1024 * 1024;
 
 export interface ResolvedOptions {
   format: 'auto' | 'envelope' | ErrorFormatter;
@@ -30,9 +37,10 @@ export interface ResolvedOptions {
   notFound: boolean;
   emitClientErrors: boolean;
   maxMessageLength: number;
+  drainLimit: number;
 }
 
-const KNOWN = new Set(['format', 'stack', 'notFound', 'emitClientErrors', 'maxMessageLength']);
+const KNOWN = new Set(['format', 'stack', 'notFound', 'emitClientErrors', 'maxMessageLength', 'drainLimit']);
 
 function optionalBoolean(options: ErrorsOptions, name: keyof ErrorsOptions): boolean | undefined {
   const value = options[name];
@@ -58,11 +66,16 @@ export function resolveOptions(options: ErrorsOptions | undefined): ResolvedOpti
   if (!Number.isInteger(maxMessageLength) || maxMessageLength < 16 || maxMessageLength > MAX_MESSAGE_LENGTH_LIMIT) {
     throw new TypeError(`"maxMessageLength" option must be an integer from 16 to ${MAX_MESSAGE_LENGTH_LIMIT}`);
   }
+  const drainLimit = options.drainLimit ?? DEFAULT_DRAIN_LIMIT;
+  if (!Number.isInteger(drainLimit) || drainLimit < 0 || drainLimit > DRAIN_LIMIT_LIMIT) {
+    throw new TypeError(`"drainLimit" option must be an integer from 0 to ${DRAIN_LIMIT_LIMIT} (bytes)`);
+  }
   return {
     format,
     stack: optionalBoolean(options, 'stack'),
     notFound: optionalBoolean(options, 'notFound') ?? true,
     emitClientErrors: optionalBoolean(options, 'emitClientErrors') ?? false,
     maxMessageLength,
+    drainLimit,
   };
 }

@@ -1,5 +1,4 @@
 import { STATUS_CODES as STATUS_TEXT, validateHeaderName, validateHeaderValue } from 'node:http';
-import { inspect } from 'node:util';
 import createError from 'http-errors';
 import type { Context } from 'koa';
 import { deriveAllow } from './allow.js';
@@ -9,7 +8,7 @@ import { jsonSafe, MAX_EXTENSIONS_JSON, ownKeys, read, truncate } from './json-s
 export interface Problem {
   /** HTTP status: the error's `status`/`statusCode` when it is 4xx/5xx, else 500. */
   status: number;
-  /** The status text, e.g. "Not Found". */
+  /** `err.title` of an exposed error, else the status text, e.g. "Not Found". */
   title: string;
   /** The message a client may see: the error's message for 4xx and exposed errors, else the status text. */
   detail: string;
@@ -17,11 +16,11 @@ export interface Problem {
   code: string;
   /** The numeric envelope code: `err.envelopeCode` (e.g. 604 from thirdPartyError) or the status. */
   envelopeCode: number;
-  /** RFC 9457 `type`: the error's `type` when it is an absolute URI and exposed, else "about:blank". */
+  /** RFC 9457 `type`: the error's `type` when it is a URI reference (absolute or relative) and exposed, else "about:blank". */
   type: string;
-  /** RFC 9457 `instance`: the request path. */
+  /** RFC 9457 `instance`: the request path, percent-encoded where needed to be a valid URI reference. */
   instance: string;
-  /** Extra properties of an exposed error (e.g. validation `errors`), made JSON-safe. */
+  /** The members of an exposed error's `err.extensions` (e.g. validation `errors`), made JSON-safe. */
   extensions: Record<string, unknown>;
   /** The stack, only when stacks are enabled. */
   stack?: string;
@@ -35,31 +34,21 @@ export interface Problem {
 
 const MAX_STACK_LENGTH = 16_384;
 const CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
-const URI_PATTERN = /^[a-z][a-z0-9+.-]*:[^\s"<>]+$/i;
 
-/** Properties that are the error's machinery, never copied as extensions. */
-const RESERVED = new Set([
-  'status',
-  'statusCode',
-  'expose',
-  'headers',
-  'message',
-  'stack',
-  'name',
-  'code',
-  'type',
-  'cause',
-  'envelopeCode',
-  'headerSent',
-  'title',
-  'detail',
-  'instance',
-  'errno',
-  'syscall',
-  'path',
-  'address',
-  'port',
-]);
+/** Members of a problem body that `err.extensions` can never replace. */
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'stack', '__proto__']);
+
+/**
+ * A URI reference (RFC 3986): only URI characters and well-formed percent-escapes, not
+ * scheme-relative; absolute (`https:...`) or relative with a `/` (`/problems/x`), so a library's
+ * tag such as raw-body's `entity.too.large` is not taken for a problem type.
+ */
+const URI_REFERENCE =
+  /^(?!\/\/)(?=[A-Za-z][A-Za-z0-9+.-]*:|[^:]*\/)(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})+$/;
+const NOT_PATH_CHARACTER = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})/g;
+
+/** Non-Errors thrown without a string message: their wrapper's message is never shown. */
+const WITHOUT_MESSAGE = new WeakSet<Error>();
 
 /** Codes derived from status texts, computed once: 404 -> NOT_FOUND, 418 -> IM_A_TEAPOT. */
 const STATUS_NAMES = new Map<number, string>();
@@ -89,19 +78,6 @@ function isErrorStatus(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599;
 }
 
-function describe(value: unknown): string {
-  try {
-    return inspect(value, {
-      depth: 1,
-      breakLength: Number.POSITIVE_INFINITY,
-      maxStringLength: 200,
-      maxArrayLength: 10,
-    });
-  } catch {
-    return '[unprintable value]';
-  }
-}
-
 function isError(value: unknown): value is Error {
   return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
 }
@@ -109,11 +85,13 @@ function isError(value: unknown): value is Error {
 /** Wraps a thrown non-Error value in an Error that keeps its status-like properties, so listeners get an Error. */
 export function toError(thrown: unknown): Error {
   if (isError(thrown)) return thrown;
+  // its contents are never put in the message: a thrown object may hold tokens or internals
   const message = read(thrown, 'message');
-  const err = new Error(
-    typeof message === 'string' && message !== '' ? message : `non-error thrown: ${truncate(describe(thrown), 512)}`,
-  ) as Error & Record<string, unknown>;
-  for (const key of ['status', 'statusCode', 'expose', 'code', 'headers']) {
+  const hasMessage = typeof message === 'string' && message !== '';
+  const err = new Error(hasMessage ? message : `non-error thrown (${typeof thrown})`) as Error &
+    Record<string, unknown>;
+  if (!hasMessage) WITHOUT_MESSAGE.add(err);
+  for (const key of ['status', 'statusCode', 'expose', 'code', 'headers', 'extensions']) {
     const value = read(thrown, key);
     if (value !== undefined) err[key] = value;
   }
@@ -149,12 +127,15 @@ function errorHeaders(err: Error, status: number, ctx: Context): Record<string, 
   return out;
 }
 
+/** Only what the thrower published on purpose, in `err.extensions`; never other properties. */
 function extensionsOf(err: Error, maxString: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const published = read(err, 'extensions');
+  if (published === null || typeof published !== 'object' || Array.isArray(published)) return out;
   let any = false;
-  for (const key of ownKeys(err)) {
-    if (RESERVED.has(key) || key === '__proto__') continue;
-    const value = jsonSafe(read(err, key), maxString);
+  for (const key of ownKeys(published)) {
+    if (STANDARD_MEMBERS.has(key)) continue;
+    const value = jsonSafe(read(published, key), maxString);
     if (value === undefined) continue;
     out[key] = value;
     any = true;
@@ -169,6 +150,18 @@ function extensionsOf(err: Error, maxString: number): Record<string, unknown> {
   return size <= MAX_EXTENSIONS_JSON ? out : {};
 }
 
+/** The request path as a valid URI reference: characters a URI cannot hold are percent-encoded. */
+function asUriPath(path: string): string {
+  const encoded = path.replace(NOT_PATH_CHARACTER, (c) => {
+    try {
+      return encodeURIComponent(c);
+    } catch {
+      return '%EF%BF%BD'; // a lone surrogate: U+FFFD
+    }
+  });
+  return encoded.startsWith('//') ? `/.${encoded}` : encoded;
+}
+
 /** Normalizes anything thrown into a Problem; reads every property defensively. */
 export function toProblem(
   ctx: Context,
@@ -181,12 +174,14 @@ export function toProblem(
   const rawStatusCode = read(err, 'statusCode');
   const status =
     forcedStatus ?? (isErrorStatus(rawStatus) ? rawStatus : isErrorStatus(rawStatusCode) ? rawStatusCode : 500);
-  const title = statusTitle(status);
   const rawExpose = read(err, 'expose');
   const expose = typeof rawExpose === 'boolean' ? rawExpose : status < 500;
+  const rawTitle = expose ? read(err, 'title') : undefined;
+  const title =
+    typeof rawTitle === 'string' && rawTitle !== '' ? truncate(rawTitle, maxMessageLength) : statusTitle(status);
 
-  let detail = title;
-  if (expose) {
+  let detail = statusTitle(status);
+  if (expose && !WITHOUT_MESSAGE.has(err)) {
     const message = read(err, 'message');
     if (typeof message === 'string' && message !== '') detail = truncate(message, maxMessageLength);
   }
@@ -204,7 +199,10 @@ export function toProblem(
       : status;
 
   const rawType = read(err, 'type');
-  const type = expose && typeof rawType === 'string' && URI_PATTERN.test(rawType) ? rawType : 'about:blank';
+  const type =
+    expose && typeof rawType === 'string' && rawType.length <= 2048 && URI_REFERENCE.test(rawType)
+      ? rawType
+      : 'about:blank';
 
   const problem: Problem = {
     status,
@@ -213,7 +211,7 @@ export function toProblem(
     code,
     envelopeCode,
     type,
-    instance: ctx.path,
+    instance: asUriPath(ctx.path),
     extensions: expose ? extensionsOf(err, maxMessageLength) : {},
     headers: errorHeaders(err, status, ctx),
     expose,

@@ -1,4 +1,6 @@
 import type { Context } from 'koa';
+import { preferredOffer } from './accept.js';
+import { read } from './json-safe.js';
 import type { Problem } from './problem.js';
 
 export type Negotiated = 'problem' | 'html' | 'text';
@@ -14,8 +16,6 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
-const OFFERS = ['application/problem+json', 'application/json', 'text/html', 'text/plain'];
-
 export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const HTML_TYPE = 'text/html; charset=utf-8';
@@ -23,13 +23,8 @@ export const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** problem+json for JSON clients, `*\/*` and a missing Accept; HTML for browsers; text otherwise. */
 export function negotiate(ctx: Context): Negotiated {
-  if (!ctx.get('Accept')) return 'problem';
-  let accepted: string | false | string[];
-  try {
-    accepted = ctx.accepts(OFFERS);
-  } catch {
-    return 'problem'; // a header the negotiator cannot read is treated like a missing one
-  }
+  const header = ctx.req.headers.accept;
+  const accepted = preferredOffer(Array.isArray(header) ? header.join(',') : header);
   if (accepted === 'text/html') return 'html';
   if (accepted === 'text/plain' || accepted === false) return 'text';
   return 'problem';
@@ -49,13 +44,37 @@ export function renderProblem(problem: Problem): Rendered {
   return { type: PROBLEM_TYPE, body: JSON.stringify(body) };
 }
 
-export function renderEnvelope(problem: Problem): Rendered {
-  const detail: Record<string, unknown> = { code: problem.code, ...problem.extensions };
-  if (problem.stack !== undefined) detail.stack = problem.stack;
+/** What @koa-kit/status-envelope publishes on ctx.state for the envelope of errors (both optional). */
+export interface EnvelopeStyle {
+  codeBase: number;
+  messages: ReadonlyMap<number, string> | undefined;
+}
+
+export function envelopeStyle(state: unknown): EnvelopeStyle {
+  const codeBase = read(state, 'envelopeCodeBase');
+  const messages = read(state, 'envelopeMessages');
   return {
-    type: JSON_TYPE,
-    body: JSON.stringify({ code: problem.envelopeCode, message: problem.detail, data: null, detail }),
+    codeBase: Number.isSafeInteger(codeBase) ? (codeBase as number) : 0,
+    messages: messages instanceof Map ? messages : undefined,
   };
+}
+
+/**
+ * FastFlyer's error envelope `{ code, message, detail, data: null }`: `message` the code's default
+ * message, `detail` the string a client may see; the kit's own `code` and extensions go in `error`.
+ */
+export function renderEnvelope(problem: Problem, style: EnvelopeStyle): Rendered {
+  const error: Record<string, unknown> = { code: problem.code, ...problem.extensions };
+  if (problem.stack !== undefined) error.stack = problem.stack;
+  const known = style.messages?.get(problem.envelopeCode);
+  const body = {
+    code: style.codeBase + problem.envelopeCode,
+    message: typeof known === 'string' ? known : problem.title,
+    detail: problem.detail,
+    data: null,
+    error,
+  };
+  return { type: JSON_TYPE, body: JSON.stringify(body) };
 }
 
 export function renderHtml(problem: Problem): Rendered {

@@ -13,7 +13,7 @@ const invalid = () =>
   appWith(() => {
     throw createError(422, 'Name is <required> & "quoted"', {
       code: 'VALIDATION_FAILED',
-      errors: [{ field: 'name', message: 'required' }],
+      extensions: { errors: [{ field: 'name', message: 'required' }] },
     });
   });
 
@@ -100,10 +100,10 @@ describe('content negotiation', () => {
     expect(res.text.length).toBeGreaterThan(0);
   });
 
-  test('format "envelope" renders the status-envelope shape', async () => {
+  test('format "envelope" renders the status-envelope (FastFlyer) shape, detail a string', async () => {
     current = appWith(
       () => {
-        throw createError(409, 'Already exists', { code: 'DUPLICATE', field: 'email' });
+        throw createError(409, 'Already exists', { code: 'DUPLICATE', extensions: { field: 'email' } });
       },
       { format: 'envelope' },
     );
@@ -112,9 +112,10 @@ describe('content negotiation', () => {
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.body).toEqual({
       code: 409,
-      message: 'Already exists',
+      message: 'Conflict',
+      detail: 'Already exists',
       data: null,
-      detail: { code: 'DUPLICATE', field: 'email' },
+      error: { code: 'DUPLICATE', field: 'email' },
     });
   });
 

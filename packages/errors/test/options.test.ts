@@ -15,6 +15,10 @@ describe('errors() options', () => {
     [{ maxMessageLength: 0 }, /"maxMessageLength" option/],
     [{ maxMessageLength: 1.5 }, /"maxMessageLength" option/],
     [{ maxMessageLength: 10_000_000 }, /"maxMessageLength" option/],
+    [{ drainLimit: -1 }, /"drainLimit" option/],
+    [{ drainLimit: 1.5 }, /"drainLimit" option/],
+    [{ drainLimit: '1mb' }, /"drainLimit" option/],
+    [{ drainLimit: 2 ** 31 }, /"drainLimit" option/],
     [{ formt: 'auto' }, /unknown option "formt"/],
   ])('refuses %j with a TypeError naming the option', (options, message) => {
     expect(() => errors(options as unknown as ErrorsOptions)).toThrow(TypeError);

@@ -1,6 +1,6 @@
 import createError from 'http-errors';
 import request from 'supertest';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { appWith, type TestApp } from './helpers.js';
 
 let current: TestApp | undefined;
@@ -100,7 +100,7 @@ describe('status and message', () => {
     expect(res.body.code).toBe('BAD_REQUEST');
   });
 
-  test('an absolute URI type is kept; http-errors style dotted types are not', async () => {
+  test("an absolute URI type is kept; library tags such as raw-body's dotted types are not", async () => {
     current = appWith((ctx) => {
       if (ctx.path === '/uri') throw createError(400, 'x', { type: 'https://example.com/probs/out-of-credit' });
       throw createError(413, 'too big', { type: 'entity.too.large' });
@@ -112,7 +112,7 @@ describe('status and message', () => {
     expect(big.body).not.toHaveProperty('entity');
   });
 
-  test('the stack is shown only in development', async () => {
+  test('the stack is shown only when NODE_ENV is development', async () => {
     const boom = () => {
       throw new Error('kaboom');
     };
@@ -122,24 +122,34 @@ describe('status and message', () => {
     expect(resProd.body).not.toHaveProperty('stack');
     expect(prod.appErrors.take()).toHaveLength(1);
 
-    current = appWith(boom, undefined, 'development');
-    const resDev = await request(current.app.callback()).get('/');
-    expect(resDev.body.stack).toMatch(/^Error: kaboom\n\s+at /);
-    const html = await request(current.app.callback()).get('/').set('Accept', 'text/html');
-    expect(html.text).toContain('<pre>Error: kaboom');
-    current.appErrors.take();
+    vi.stubEnv('NODE_ENV', 'development');
+    try {
+      current = appWith(boom, undefined, 'development');
+      const resDev = await request(current.app.callback()).get('/');
+      expect(resDev.body.stack).toMatch(/^Error: kaboom\n\s+at /);
+      const html = await request(current.app.callback()).get('/').set('Accept', 'text/html');
+      expect(html.text).toContain('<pre>Error: kaboom');
+      current.appErrors.take();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
-  test('the stack option overrides app.env both ways', async () => {
+  test('the stack option overrides NODE_ENV both ways', async () => {
     const boom = () => {
       throw new Error('kaboom');
     };
     const forced = appWith(boom, { stack: true }, 'production');
     expect((await request(forced.app.callback()).get('/')).body.stack).toContain('kaboom');
     forced.appErrors.take();
-    current = appWith(boom, { stack: false }, 'development');
-    expect((await request(current.app.callback()).get('/')).body).not.toHaveProperty('stack');
-    current.appErrors.take();
+    vi.stubEnv('NODE_ENV', 'development');
+    try {
+      current = appWith(boom, { stack: false }, 'development');
+      expect((await request(current.app.callback()).get('/')).body).not.toHaveProperty('stack');
+      current.appErrors.take();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   test('an error whose getters throw still renders', async () => {

@@ -1,5 +1,7 @@
-import { STATUS_CODES } from 'node:http';
+import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
+import { MESSAGE_SETS, type MessageSet } from './messages.js';
+import { type PageInfo, toPageInfo } from './page-info.js';
 
 export interface StatusEnvelopeOptions {
   /**
@@ -8,16 +10,23 @@ export interface StatusEnvelopeOptions {
    * with errors({ format: 'envelope' }) above, every error) is sent as HTTP 200.
    */
   httpStatus?: 'keep' | 'always-200';
+  /**
+   * FastFlyer's `STATUS_CODE_BASE`: an integer (0 to 1e9) added to every body `code`, success and
+   * error alike (with errors({ format: 'envelope' }) above). Default 0.
+   */
+  codeBase?: number;
+  /** The `message` of error envelopes: `'en'` (default) or FastFlyer's Chinese defaults `'zh'`. */
+  messages?: MessageSet;
 }
 
 /** What a handler may put in `ctx.state.envelope` for its response. */
 export interface EnvelopeState {
   /** Body `code` instead of the HTTP status. */
   code?: number;
-  /** Body `message` instead of the status text. */
+  /** Body `message` instead of `""`. */
   message?: string;
-  /** Paging information, sent as `pageInfo` beside `data`. */
-  pageInfo?: unknown;
+  /** FastFlyer paging, sent as `pageInfo` beside `data`: build it with `pageInfo()`. */
+  pageInfo?: PageInfo;
   /** Send this response as it is, without an envelope. */
   skip?: boolean;
   /** With no body: send `{ code, message, data: null }` (status 200 unless one was set) instead of 204/404. */
@@ -28,8 +37,9 @@ export interface EnvelopeState {
 export interface Envelope<T = unknown> {
   code: number;
   message: string;
+  detail: string;
   data: T;
-  pageInfo?: unknown;
+  pageInfo?: PageInfo;
 }
 
 declare module 'koa' {
@@ -38,14 +48,25 @@ declare module 'koa' {
     envelope?: EnvelopeState;
     /** Set by statusEnvelope({ httpStatus: 'always-200' }), read by @koa-kit/errors. */
     envelopeHttpStatus?: 'always-200';
+    /** Set by statusEnvelope({ codeBase }) when not 0, read by @koa-kit/errors. */
+    envelopeCodeBase?: number;
+    /** Set by statusEnvelope(): the message of each body code, read by @koa-kit/errors. */
+    envelopeMessages?: ReadonlyMap<number, string>;
   }
 }
 
-const KNOWN = new Set(['httpStatus']);
+const KNOWN = new Set(['httpStatus', 'codeBase', 'messages']);
 const JSON_TYPE = 'application/json; charset=utf-8';
+const MAX_CODE_BASE = 1_000_000_000;
 
-function resolveOptions(options: StatusEnvelopeOptions | undefined): { always200: boolean } {
-  if (options === undefined) return { always200: false };
+interface Resolved {
+  always200: boolean;
+  codeBase: number;
+  messages: ReadonlyMap<number, string>;
+}
+
+function resolveOptions(options: StatusEnvelopeOptions | undefined): Resolved {
+  if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('statusEnvelope() options must be an object');
   }
@@ -56,7 +77,13 @@ function resolveOptions(options: StatusEnvelopeOptions | undefined): { always200
   if (httpStatus !== 'keep' && httpStatus !== 'always-200') {
     throw new TypeError('"httpStatus" option must be "keep" or "always-200"');
   }
-  return { always200: httpStatus === 'always-200' };
+  const codeBase = options.codeBase ?? 0;
+  if (!Number.isInteger(codeBase) || codeBase < 0 || codeBase > MAX_CODE_BASE) {
+    throw new TypeError(`"codeBase" option must be an integer from 0 to ${MAX_CODE_BASE}`);
+  }
+  const messages = options.messages ?? 'en';
+  if (messages !== 'en' && messages !== 'zh') throw new TypeError('"messages" option must be "en" or "zh"');
+  return { always200: httpStatus === 'always-200', codeBase, messages: MESSAGE_SETS[messages] };
 }
 
 /** Bodies Koa would send as JSON: objects and arrays that are not binary, streams or web bodies. */
@@ -68,15 +95,17 @@ function isJsonBody(body: object): boolean {
 }
 
 /**
- * Wraps every JSON response body in FastFlyer's envelope `{ code, message, data, pageInfo? }`.
+ * Wraps every JSON response body in FastFlyer's envelope `{ code, message, detail, data, pageInfo? }`.
  * Strings, Buffers, streams, 204/304 and HEAD are left as they are; so is a route that sets
  * `ctx.state.envelope = { skip: true }`.
  */
 export function statusEnvelope(options?: StatusEnvelopeOptions): Middleware {
-  const { always200 } = resolveOptions(options);
+  const { always200, codeBase, messages } = resolveOptions(options);
 
   return async function statusEnvelope(ctx: Context, next: Next): Promise<void> {
     if (always200) ctx.state.envelopeHttpStatus = 'always-200';
+    if (codeBase !== 0) ctx.state.envelopeCodeBase = codeBase;
+    ctx.state.envelopeMessages = messages;
     await next();
     if (ctx.method === 'HEAD' || ctx.respond === false) return;
     const raw: unknown = ctx.state.envelope;
@@ -101,11 +130,22 @@ export function statusEnvelope(options?: StatusEnvelopeOptions): Middleware {
     }
 
     const envelope: Envelope = {
-      code: typeof state?.code === 'number' ? state.code : status,
-      message: typeof state?.message === 'string' ? state.message : (STATUS_CODES[status] ?? ''),
+      code: codeBase + (typeof state?.code === 'number' ? state.code : status),
+      message: typeof state?.message === 'string' ? state.message : '',
+      detail: '',
       data,
     };
-    if (state?.pageInfo !== undefined) envelope.pageInfo = state.pageInfo;
+    if (state?.pageInfo !== undefined) {
+      const page = toPageInfo(state.pageInfo);
+      // a free-form object is a handler bug, and may hold anything: never sent as it is
+      if (page === undefined) {
+        throw createError(500, 'ctx.state.envelope.pageInfo must be { total, offset, size }', {
+          expose: false,
+          code: 'INVALID_PAGE_INFO',
+        });
+      }
+      envelope.pageInfo = page;
+    }
     // Serialized here, once: a string body costs Koa less than a second object body (which it
     // would stringify anyway), and a body that cannot be serialized fails inside the chain, where
     // the error handler above renders it.

@@ -37,25 +37,25 @@ describe('statusEnvelope() options', () => {
 });
 
 describe('wrapping', () => {
-  test('an object body becomes { code, message, data } with the real status', async () => {
+  test('an object body becomes { code, message, detail, data } with the real status', async () => {
     const { http, appErrors } = appWith((ctx) => {
       ctx.body = { itemId: 7 };
     });
     const res = await http.get('/');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(res.body).toEqual({ code: 200, message: 'OK', data: { itemId: 7 } });
+    expect(res.body).toEqual({ code: 200, message: '', detail: '', data: { itemId: 7 } });
     appErrors.assertNone();
   });
 
-  test('code mirrors a non-200 status and message its status text', async () => {
+  test('code mirrors a non-200 status', async () => {
     const { http } = appWith((ctx) => {
       ctx.status = 201;
       ctx.body = [1, 2];
     });
     const res = await http.post('/');
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ code: 201, message: 'Created', data: [1, 2] });
+    expect(res.body).toEqual({ code: 201, message: '', detail: '', data: [1, 2] });
   });
 
   test('a JSON body set with a 4xx status keeps that status', async () => {
@@ -65,7 +65,7 @@ describe('wrapping', () => {
     });
     const res = await http.get('/');
     expect(res.status).toBe(409);
-    expect(res.body).toEqual({ code: 409, message: 'Conflict', data: { conflict: 'email' } });
+    expect(res.body).toEqual({ code: 409, message: '', detail: '', data: { conflict: 'email' } });
   });
 
   test('the handler sets its own code and message through ctx.state.envelope', async () => {
@@ -75,20 +75,21 @@ describe('wrapping', () => {
     });
     const res = await http.get('/');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ code: 602, message: 'Partial upstream data', data: { items: [] } });
+    expect(res.body).toEqual({ code: 602, message: 'Partial upstream data', detail: '', data: { items: [] } });
   });
 
   test('pageInfo is carried beside data', async () => {
     const { http } = appWith((ctx) => {
-      ctx.state.envelope = { pageInfo: { page: 2, size: 10, total: 31 } };
+      ctx.state.envelope = { pageInfo: { total: 31, offset: 10, size: 10 } };
       ctx.body = [{ id: 11 }];
     });
     const res = await http.get('/');
     expect(res.body).toEqual({
       code: 200,
-      message: 'OK',
+      message: '',
+      detail: '',
       data: [{ id: 11 }],
-      pageInfo: { page: 2, size: 10, total: 31 },
+      pageInfo: { total: 31, offset: 10, size: 10 },
     });
   });
 
@@ -102,7 +103,7 @@ describe('wrapping', () => {
     const { http } = appWith((ctx) => {
       ctx.body = new Money(1250);
     });
-    expect((await http.get('/')).body).toEqual({ code: 200, message: 'OK', data: { amount: 12.5 } });
+    expect((await http.get('/')).body).toEqual({ code: 200, message: '', detail: '', data: { amount: 12.5 } });
   });
 
   test('null data is sent when the handler asks for it', async () => {
@@ -112,10 +113,10 @@ describe('wrapping', () => {
     });
     const res = await http.delete('/thing');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ code: 200, message: 'OK', data: null });
+    expect(res.body).toEqual({ code: 200, message: '', detail: '', data: null });
     const accepted = await http.post('/accepted');
     expect(accepted.status).toBe(202);
-    expect(accepted.body).toEqual({ code: 202, message: 'Accepted', data: null });
+    expect(accepted.body).toEqual({ code: 202, message: '', detail: '', data: null });
   });
 
   test('nullData keeps a 404 the handler set itself', async () => {
@@ -125,7 +126,7 @@ describe('wrapping', () => {
     });
     const res = await http.get('/orders/9');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ code: 404, message: 'No such order', data: null });
+    expect(res.body).toEqual({ code: 404, message: 'No such order', detail: '', data: null });
   });
 
   test('ctx.body = null with nullData: a 200 envelope instead of a 204', async () => {
@@ -135,7 +136,7 @@ describe('wrapping', () => {
     });
     const res = await http.get('/');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ code: 200, message: 'OK', data: null });
+    expect(res.body).toEqual({ code: 200, message: '', detail: '', data: null });
   });
 });
 
@@ -247,7 +248,7 @@ describe('left untouched', () => {
       (ctx.state as Record<string, unknown>).envelope = 'skip';
       ctx.body = { a: 1 };
     });
-    expect((await http.get('/')).body).toEqual({ code: 200, message: 'OK', data: { a: 1 } });
+    expect((await http.get('/')).body).toEqual({ code: 200, message: '', detail: '', data: { a: 1 } });
     appErrors.assertNone();
   });
 
@@ -273,7 +274,7 @@ describe("httpStatus: 'always-200'", () => {
     );
     const res = await http.post('/');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ code: 201, message: 'Created', data: { id: 1 } });
+    expect(res.body).toEqual({ code: 201, message: '', detail: '', data: { id: 1 } });
   });
 
   test('responses that are not enveloped keep their status', async () => {

@@ -1,11 +1,17 @@
 // Compile-time checks, run by `npx tsc -p tsconfig.json --noEmit` (the repository typecheck).
-import { codes, statusEnvelope, type ThirdPartyError, thirdPartyError } from '@koa-kit/status-envelope';
+import { codes, pageInfo, statusEnvelope, type ThirdPartyError, thirdPartyError } from '@koa-kit/status-envelope';
 import Koa from 'koa';
 
 const app = new Koa();
 app.use(statusEnvelope({ httpStatus: 'always-200' }));
 app.use((ctx) => {
-  ctx.state.envelope = { code: codes.HTTP_201_CREATED.code, message: 'made', pageInfo: { page: 1 } };
+  ctx.state.envelope = {
+    code: codes.HTTP_201_CREATED.code,
+    message: 'made',
+    pageInfo: pageInfo({ total: 1, offset: 0, size: 20 }),
+  };
+  // @ts-expect-error pageInfo is FastFlyer's { total, offset, size }
+  ctx.state.envelope = { pageInfo: { page: 1 } };
   ctx.state.envelope = { skip: true };
   ctx.state.envelope = { nullData: true };
   // @ts-expect-error code is a number
@@ -26,3 +32,6 @@ thirdPartyError(codes.HTTP_603_THIRD_PARTY_UNAVAILABLE_ERROR, undefined, { heade
 thirdPartyError(500);
 // @ts-expect-error httpStatus is 'keep' or 'always-200'
 statusEnvelope({ httpStatus: 200 });
+statusEnvelope({ codeBase: 10000, messages: 'zh' });
+// @ts-expect-error messages is 'en' or 'zh'
+statusEnvelope({ messages: 'fr' });

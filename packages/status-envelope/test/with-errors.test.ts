@@ -24,7 +24,10 @@ async function pair(options?: StatusEnvelopeOptions) {
         ctx.body = { id: 1 };
         return;
       case '/invalid':
-        throw createError(422, 'Email is invalid', { code: 'VALIDATION_FAILED', errors: [{ field: 'email' }] });
+        throw createError(422, 'Email is invalid', {
+          code: 'VALIDATION_FAILED',
+          extensions: { errors: [{ field: 'email' }] },
+        });
       case '/timeout':
         throw thirdPartyError(604, 'billing timed out after 10.0.0.7:8443', {
           cause: new Error('ETIMEDOUT'),
@@ -50,29 +53,37 @@ describe('errors({ format: "envelope" }) above statusEnvelope()', () => {
 
     const ok = await get('/ok');
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ code: 200, message: 'OK', data: { id: 1 } });
+    expect(ok.body).toEqual({ code: 200, message: '', detail: '', data: { id: 1 } });
 
     const invalid = await get('/invalid');
     expect(invalid.status).toBe(422);
     expect(invalid.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(invalid.body).toEqual({
       code: 422,
-      message: 'Email is invalid',
+      message: 'Unprocessable entity',
+      detail: 'Email is invalid',
       data: null,
-      detail: { code: 'VALIDATION_FAILED', errors: [{ field: 'email' }] },
+      error: { code: 'VALIDATION_FAILED', errors: [{ field: 'email' }] },
     });
 
     const missing = await get('/missing');
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ code: 404, message: 'Not Found', data: null, detail: { code: 'NOT_FOUND' } });
+    expect(missing.body).toEqual({
+      code: 404,
+      message: 'Resource not found',
+      detail: 'Not Found',
+      data: null,
+      error: { code: 'NOT_FOUND' },
+    });
 
     const crash = await get('/crash');
     expect(crash.status).toBe(500);
     expect(crash.body).toEqual({
       code: 500,
-      message: 'Internal Server Error',
+      message: 'Internal server error',
+      detail: 'Internal Server Error',
       data: null,
-      detail: { code: 'INTERNAL_SERVER_ERROR' },
+      error: { code: 'INTERNAL_SERVER_ERROR' },
     });
     expect(JSON.stringify(crash.body)).not.toContain('secret');
     expect(appErrors.take()).toHaveLength(1);
@@ -85,9 +96,10 @@ describe('errors({ format: "envelope" }) above statusEnvelope()', () => {
     expect(res.headers.get('retry-after')).toBe('5');
     expect(res.body).toEqual({
       code: 604,
-      message: 'Gateway Timeout',
+      message: 'Third-party service timed out',
+      detail: 'Gateway Timeout',
       data: null,
-      detail: { code: 'THIRD_PARTY_TIMEOUT_ERROR' },
+      error: { code: 'THIRD_PARTY_TIMEOUT_ERROR' },
     });
     expect(JSON.stringify(res.body)).not.toContain('10.0.0.7');
     const emitted = appErrors.take() as Error[];
@@ -104,7 +116,7 @@ describe('errors({ format: "envelope" }) above statusEnvelope()', () => {
     expect(missing.status).toBe(200);
     expect(missing.body.code).toBe(404);
     const ok = await get('/ok');
-    expect(ok.body).toEqual({ code: 200, message: 'OK', data: { id: 1 } });
+    expect(ok.body).toEqual({ code: 200, message: '', detail: '', data: { id: 1 } });
     appErrors.take();
   });
 

@@ -40,8 +40,9 @@ describe('hostile error values', () => {
     const list: unknown[] = [1];
     list.push(list);
     current = appWith(() => {
-      const err = createError(422, 'Invalid', { details, list });
-      (err as unknown as Record<string, unknown>).me = err;
+      const extensions: Record<string, unknown> = { details, list };
+      const err = createError(422, 'Invalid', { extensions });
+      extensions.me = err;
       throw err;
     });
     const res = await request(current.app.callback()).get('/');
@@ -62,7 +63,9 @@ describe('hostile error values', () => {
       ok: 1,
     };
     current = appWith(() => {
-      throw createError(400, 'x', { deep, wide, big: 2n ** 70n, trap, fn: () => 1, items: new Array(10_000).fill(0) });
+      throw createError(400, 'x', {
+        extensions: { deep, wide, big: 2n ** 70n, trap, fn: () => 1, items: new Array(10_000).fill(0) },
+      });
     });
     const res = await request(current.app.callback()).get('/');
     expect(res.status).toBe(400);
@@ -76,7 +79,9 @@ describe('hostile error values', () => {
 
   test('extra properties larger than 16 KiB are dropped, the error still renders', async () => {
     current = appWith(() => {
-      throw createError(422, 'Invalid', { errors: Array.from({ length: 100 }, () => 'e'.repeat(1000)) });
+      throw createError(422, 'Invalid', {
+        extensions: { errors: Array.from({ length: 100 }, () => 'e'.repeat(1000)) },
+      });
     });
     const res = await request(current.app.callback()).get('/');
     expect(res.status).toBe(422);
@@ -86,10 +91,9 @@ describe('hostile error values', () => {
 
   test('a __proto__ own property cannot pollute the rendered object', async () => {
     current = appWith(() => {
-      const err = createError(400, 'x');
-      Object.defineProperty(err, '__proto__', { value: { polluted: true }, enumerable: true });
-      Object.assign(err, { fine: 1 });
-      throw err;
+      const extensions = { fine: 1 };
+      Object.defineProperty(extensions, '__proto__', { value: { polluted: true }, enumerable: true });
+      throw createError(400, 'x', { extensions });
     });
     const res = await request(current.app.callback()).get('/');
     expect(res.body.fine).toBe(1);
