@@ -34,11 +34,12 @@ export function multipartBuffer(layout: Multipart, ranges: ByteRange[], body: Bu
   return Buffer.concat(chunks, layout.length);
 }
 
-/** The multipart body of a file, reading only the requested bytes, one range after the other. */
+/** The multipart body of a file (ranges counted from `offset`), reading only their bytes, one after the other. */
 export function multipartFile(
   layout: Multipart,
   ranges: ByteRange[],
   path: string | Buffer,
+  offset: number,
   highWaterMark: number,
 ): Readable {
   async function* parts(): AsyncGenerator<Buffer> {
@@ -46,7 +47,7 @@ export function multipartFile(
       const { start, end } = ranges[i]!;
       yield layout.heads[i]!;
       let read = 0;
-      for await (const chunk of createReadStream(path, { start, end, highWaterMark })) {
+      for await (const chunk of createReadStream(path, { start: offset + start, end: offset + end, highWaterMark })) {
         read += (chunk as Buffer).length;
         yield chunk as Buffer;
       }

@@ -20,21 +20,25 @@ export const DEFAULT_MAX_RANGES = 16;
 type Source =
   | { kind: 'buffer'; bytes: Buffer }
   | { kind: 'string'; text: string }
-  | { kind: 'file'; path: string | Buffer; stream: ReadStream | null; hwm: number };
+  | { kind: 'file'; path: string | Buffer; offset: number; stream: ReadStream | null; hwm: number };
 
 interface StreamInternals {
   start?: number;
   end?: number;
 }
 
-/** A file stream still at its start, covering the whole file (as serveStatic and sendFile create them). */
-function wholeFileStream(body: unknown, length: number | undefined): body is ReadStream {
-  if (!(body instanceof ReadStream)) return false;
-  const { start, end } = body as unknown as StreamInternals;
-  if (typeof body.path !== 'string' && !Buffer.isBuffer(body.path)) return false;
-  if (body.destroyed || body.bytesRead !== 0 || body.readableFlowing === true) return false;
-  if (start !== undefined && start !== 0) return false;
-  return end === undefined || end === Number.POSITIVE_INFINITY || (length !== undefined && end === length - 1);
+/**
+ * Where in its file an unread file stream starts, when its length is known: a whole file (as
+ * `fs.createReadStream(path)` makes it) or a window with both ends set that matches the declared
+ * length (as serveStatic and sendFile make them). `undefined`: not a stream this can reopen.
+ */
+function fileWindowOffset(body: unknown, length: number | undefined): number | undefined {
+  if (!(body instanceof ReadStream)) return undefined;
+  const { start = 0, end } = body as unknown as StreamInternals;
+  if (typeof body.path !== 'string' && !Buffer.isBuffer(body.path)) return undefined;
+  if (body.destroyed || body.bytesRead !== 0 || body.readableFlowing === true) return undefined;
+  if (end === undefined || end === Number.POSITIVE_INFINITY) return start === 0 ? 0 : undefined;
+  return length !== undefined && end - start + 1 === length ? start : undefined;
 }
 
 /**
@@ -77,7 +81,8 @@ export function rangeDownload(options?: RangeDownloadOptions): Middleware {
       // Koa set Content-Length from the UTF-8 length; the bytes are made only if a range is cut.
       return { source: { kind: 'string', text: body }, size: declared ?? Buffer.byteLength(body) };
     }
-    if (wholeFileStream(body, declared)) {
+    const offset = fileWindowOffset(body, declared);
+    if (offset !== undefined && body instanceof ReadStream) {
       let size = declared;
       if (size === undefined) {
         try {
@@ -87,7 +92,7 @@ export function rangeDownload(options?: RangeDownloadOptions): Middleware {
         }
       }
       const hwm = fixedHwm ?? body.readableHighWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-      return { source: { kind: 'file', path: body.path, stream: body, hwm }, size };
+      return { source: { kind: 'file', path: body.path, offset, stream: body, hwm }, size };
     }
     // HEAD answered without a body but with its length: same headers as GET, no bytes.
     if (body == null && ctx.method === 'HEAD' && declared !== undefined) return { source: null, size: declared };
@@ -99,6 +104,8 @@ export function rangeDownload(options?: RangeDownloadOptions): Middleware {
     const method = ctx.method;
     if ((method !== 'GET' && method !== 'HEAD') || ctx.status !== 200) return;
     if (ctx.res.hasHeader('Content-Range')) return;
+    // The handler said this resource takes no ranges (RFC 9110 14.3): keep its word.
+    if (/^\s*none\s*$/i.test(String(ctx.response.get('Accept-Ranges') ?? ''))) return;
     const found = await sourceOf(ctx);
     if (!found) return;
     const { source, size } = found;
@@ -143,13 +150,16 @@ function respondPartial(ctx: Context, found: Source | null, size: number, ranges
     const { start, end } = ranges[0]!;
     ctx.set('Content-Range', `bytes ${start}-${end}/${size}`);
     if (!head && source?.kind === 'buffer') ctx.body = source.bytes.subarray(start, end + 1);
-    else if (!head && source?.kind === 'file') ctx.body = openRange(ctx, source.path, start, end, source.hwm);
+    else if (!head && source?.kind === 'file') {
+      ctx.body = openRange(ctx, source.path, source.offset + start, source.offset + end, source.hwm);
+    }
     ctx.length = end - start + 1;
     return;
   }
   const layout = multipartLayout(ranges, size, ctx.response.get('Content-Type') || undefined);
   ctx.set('Content-Type', layout.contentType);
   if (!head && source?.kind === 'buffer') ctx.body = multipartBuffer(layout, ranges, source.bytes);
-  else if (!head && source?.kind === 'file') ctx.body = multipartFile(layout, ranges, source.path, source.hwm);
+  else if (!head && source?.kind === 'file')
+    ctx.body = multipartFile(layout, ranges, source.path, source.offset, source.hwm);
   ctx.length = layout.length;
 }

@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import createError from 'http-errors';
 import type { Context } from 'koa';
+import { containedPath } from './contained-path.js';
 import { DEFAULT_HIGH_WATER_MARK, openRange } from './file-stream.js';
 
 /** Options of `sendFile(ctx, path, options)`. */
@@ -15,6 +16,17 @@ export interface SendFileOptions {
   type?: string;
   /** Read size in bytes. Default 1 MiB. */
   highWaterMark?: number;
+  /**
+   * Folder the path is relative to. With it, the path may come from the client: `..` segments are
+   * refused (403 `PATH_TRAVERSAL`), and so are dotfiles and files whose real path leaves root (404).
+   */
+  root?: string;
+  /** With `root`: serve dotfiles and files in dot-folders. Default `false`. */
+  hidden?: boolean;
+  /** First byte of the file to send (the representation starts there). Default `0`. */
+  start?: number;
+  /** Last byte (inclusive) of the file to send; past the end means the end. Default: the last byte. */
+  end?: number;
 }
 
 const NOT_FOUND = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
@@ -44,7 +56,9 @@ export function dispositionFor(filename: string, inline: boolean): string {
 }
 
 function etagOf(stats: Stats): string {
-  return `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs * 1000).toString(16)}"`;
+  // ctime too: `cp -p` / `rsync -t` copy mtime, so size + mtime alone could name two versions.
+  const micros = (ms: number): string => Math.floor(ms * 1000).toString(16);
+  return `"${stats.size.toString(16)}-${micros(stats.mtimeMs)}-${micros(stats.ctimeMs)}"`;
 }
 
 function notModified(ctx: Context, etag: string, mtimeMs: number): boolean {
@@ -74,12 +88,25 @@ function preconditionFailed(ctx: Context, etag: string, mtimeMs: number): boolea
  * Content-Disposition (`filename*=UTF-8''...` for non-ASCII names). The body is a stream of the
  * file; put `rangeDownload()` above the handler to serve ranges and resumed downloads.
  */
-export async function sendFile(ctx: Context, filePath: string, options: SendFileOptions = {}): Promise<void> {
-  if (typeof filePath !== 'string' || filePath === '' || filePath.includes('\0')) {
+export async function sendFile(ctx: Context, requestedPath: string, options: SendFileOptions = {}): Promise<void> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { root, hidden = false, start = 0, end } = options;
+  if (!Number.isSafeInteger(start) || start < 0) fail('start', 'an integer >= 0');
+  if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) fail('end', 'an integer >= "start"');
+  if (root !== undefined && (typeof root !== 'string' || root === '')) fail('root', 'a path to a folder');
+  if (typeof hidden !== 'boolean') fail('hidden', 'a boolean');
+  if (typeof requestedPath !== 'string') throw new TypeError('"path" must be a string');
+  if (root === undefined && (requestedPath === '' || requestedPath.includes('\0'))) {
     throw new TypeError('"path" must be a non-empty file path');
   }
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { filename = path.basename(filePath), inline = false, type, highWaterMark = DEFAULT_HIGH_WATER_MARK } = options;
+  const contained = root === undefined ? undefined : await containedPath(root, requestedPath, hidden);
+  const filePath = contained ? contained.file : requestedPath;
+  const {
+    filename = contained ? contained.name : path.basename(filePath),
+    inline = false,
+    type,
+    highWaterMark = DEFAULT_HIGH_WATER_MARK,
+  } = options;
   if (typeof filename !== 'string' || filename === '') fail('filename', 'a non-empty string');
   if (typeof inline !== 'boolean') fail('inline', 'a boolean');
   if (type !== undefined && (typeof type !== 'string' || type === '')) fail('type', 'a non-empty string');
@@ -99,9 +126,13 @@ export async function sendFile(ctx: Context, filePath: string, options: SendFile
   }
   if (!stats.isFile()) throw createError(404, 'File not found', { code: 'FILE_NOT_FOUND' });
 
-  const etag = etagOf(stats);
+  const last = Math.min(end ?? Number.POSITIVE_INFINITY, stats.size - 1);
+  const length = Math.max(0, last - start + 1);
+  // A window is its own representation: its validator must differ from the whole file's.
+  const etag = start === 0 && end === undefined ? etagOf(stats) : etagOf(stats).replace(/"$/, `-${start}-${last}"`);
   if (type === undefined) {
-    ctx.type = path.extname(filename); // Koa's own MIME table: no second copy in memory
+    // A Content-Type chosen upstream is kept, as koa-send and send keep it.
+    if (!ctx.res.hasHeader('Content-Type')) ctx.type = path.extname(filename); // Koa's own MIME table
     if (!ctx.response.get('Content-Type')) ctx.set('Content-Type', 'application/octet-stream');
   } else {
     ctx.set('Content-Type', type);
@@ -118,9 +149,9 @@ export async function sendFile(ctx: Context, filePath: string, options: SendFile
   }
   ctx.status = 200;
   if (ctx.method === 'HEAD') {
-    ctx.length = stats.size;
+    ctx.length = length;
     return;
   }
-  ctx.body = stats.size === 0 ? EMPTY : openRange(ctx, filePath, 0, stats.size - 1, highWaterMark);
-  ctx.length = stats.size;
+  ctx.body = length === 0 ? EMPTY : openRange(ctx, filePath, start, last, highWaterMark);
+  ctx.length = length;
 }

@@ -8,6 +8,12 @@ export interface CanonicalPath {
   segments: string[];
   /** The URL path ended with `/` (a directory was asked for). */
   trailingSlash: boolean;
+  /**
+   * The request spelled the path exactly as `canonicalSpelling` would: no encoded `/` or `\`, no
+   * raw `\`, no empty or `.` segments, no needless or lower-case percent-escapes. Only such a path
+   * is served, so a guard mounted before serveStatic sees the one spelling that is served.
+   */
+  exact: boolean;
 }
 
 const WINDOWS_DRIVE = /^[a-zA-Z]:/;
@@ -41,7 +47,45 @@ export function canonicalise(rawPath: string): CanonicalPath | PathRefusal {
     if (part.indexOf(':') !== -1 && (WINDOWS_DRIVE.test(part) || path.sep === '\\')) return 'PATH_TRAVERSAL';
     segments.push(part);
   }
-  return { segments, trailingSlash: decoded.endsWith('/') };
+  const trailingSlash = decoded.endsWith('/');
+  return { segments, trailingSlash, exact: isExactSpelling(rawPath) };
+}
+
+// RFC 3986 2.3: escaping one of these is never needed, so such an escape is a second spelling.
+const UNRESERVED = /^[A-Za-z0-9._~-]$/;
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
+
+/** True when the raw (percent-encoded) path is already in its one canonical spelling. */
+function isExactSpelling(rawPath: string): boolean {
+  if (rawPath.charCodeAt(0) !== 47 /* / */ || rawPath.indexOf('\\') !== -1) return false;
+  // The common case, decided without splitting: nothing escaped, no `//`, no segment starting with `.`.
+  if (rawPath.indexOf('%') === -1 && rawPath.indexOf('//') === -1 && rawPath.indexOf('/.') === -1) return true;
+  const parts = rawPath.split('/');
+  // parts[0] is the empty string before the leading `/`; the last part may be empty (trailing `/`).
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '' && i !== parts.length - 1) return false;
+    if (part === '.' || part === '%2E' || part === '%2e') return false;
+    if (part.indexOf('%') === -1) continue;
+    for (const [sequence, hex] of part.matchAll(ESCAPE)) {
+      if (sequence !== sequence.toUpperCase()) return false;
+      const char = String.fromCharCode(Number.parseInt(hex!, 16));
+      if (char === '/' || char === '\\' || UNRESERVED.test(char)) return false;
+    }
+  }
+  return true;
+}
+
+/** The canonical spelling of a path: segments joined by single `/`, escapes only where needed (upper-case). */
+export function canonicalSpelling(path: CanonicalPath): string {
+  const joined = path.segments.map(encodeSegment).join('/');
+  if (joined === '') return '/';
+  return `/${joined}${path.trailingSlash ? '/' : ''}`;
+}
+
+function encodeSegment(segment: string): string {
+  // encodeURIComponent leaves unreserved characters and !'()* raw and escapes the rest in upper case.
+  return encodeURIComponent(segment);
 }
 
 /** True when a segment names a dotfile or dot-folder (`.env`, `.git`). */

@@ -1,9 +1,11 @@
 /**
- * Strong ETag derived from the file's size and modification time (microseconds), never from its
- * content, so nothing is read to compute it.
+ * Strong ETag derived from the file's size, modification time and change time (microseconds),
+ * never from its content, so nothing is read to compute it. ctime is there because `cp -p` and
+ * `rsync -t` copy mtime: a new file of the same size would otherwise keep the old tag. The kernel
+ * sets ctime itself on every write or metadata change, so it cannot be copied back.
  */
-export function fileEtag(size: number, mtimeMs: number): string {
-  return `"${size.toString(16)}-${Math.floor(mtimeMs * 1000).toString(16)}"`;
+export function fileEtag(size: number, mtimeMs: number, ctimeMs: number): string {
+  return `"${size.toString(16)}-${Math.floor(mtimeMs * 1000).toString(16)}-${Math.floor(ctimeMs * 1000).toString(16)}"`;
 }
 
 /** Weak comparison of an `If-None-Match` list against one ETag (RFC 9110 13.1.2). */
@@ -19,17 +21,18 @@ export function noneMatch(header: string, etag: string): boolean {
 }
 
 /**
- * True when the client's cached copy is current: `If-None-Match` wins when present
+ * True when the client's cached copy is current, judged by the validators the response carries
+ * (`undefined`: not sent, so never matched except by `*`): `If-None-Match` wins when present
  * (RFC 9110 13.2.2), otherwise `If-Modified-Since` against the mtime in whole seconds.
  */
 export function isNotModified(
   ifNoneMatch: string | undefined,
   ifModifiedSince: string | undefined,
-  etag: string,
-  mtimeMs: number,
+  etag: string | undefined,
+  mtimeMs: number | undefined,
 ): boolean {
-  if (ifNoneMatch) return noneMatch(ifNoneMatch, etag);
-  if (ifModifiedSince) {
+  if (ifNoneMatch) return etag === undefined ? ifNoneMatch.trim() === '*' : noneMatch(ifNoneMatch, etag);
+  if (ifModifiedSince && mtimeMs !== undefined) {
     const since = Date.parse(ifModifiedSince);
     if (Number.isNaN(since)) return false;
     return Math.floor(mtimeMs / 1000) * 1000 <= since;
@@ -52,11 +55,11 @@ export function anyMatch(header: string, etag: string): boolean {
 export function isPreconditionFailed(
   ifMatch: string | undefined,
   ifUnmodifiedSince: string | undefined,
-  etag: string,
-  mtimeMs: number,
+  etag: string | undefined,
+  mtimeMs: number | undefined,
 ): boolean {
-  if (ifMatch) return !anyMatch(ifMatch, etag);
-  if (ifUnmodifiedSince) {
+  if (ifMatch) return etag === undefined ? ifMatch.trim() !== '*' : !anyMatch(ifMatch, etag);
+  if (ifUnmodifiedSince && mtimeMs !== undefined) {
     const since = Date.parse(ifUnmodifiedSince);
     if (Number.isNaN(since)) return false;
     return Math.floor(mtimeMs / 1000) * 1000 > since;

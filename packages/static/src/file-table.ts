@@ -1,7 +1,7 @@
 import { type Stats, statSync } from 'node:fs';
 import { open, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isInside } from './canonical.js';
+import { hasHiddenSegment, isInside } from './canonical.js';
 import { fileEtag } from './conditional.js';
 
 /** What is known about one regular file, valid while its dev/ino/size/mtime stay the same. */
@@ -22,7 +22,10 @@ export interface FileEntry {
    * second copy made every GC, and so every streamed chunk, measurably slower).
    */
   contentType: string | undefined;
-  /** The symlink check failed: the file resolves outside root. */
+  /**
+   * Not servable: the file resolves outside root (symlink check), or, unless hidden files are
+   * served, its real path inside root has a dot segment (a link named `config.txt` to `.env`).
+   */
   outside: boolean;
   /** The whole content, for small files when the cache is on. */
   body: Buffer | undefined;
@@ -40,6 +43,7 @@ const MAX_ENTRIES = 10_000;
 export interface FileTableOptions {
   realRoot: string;
   followSymlinks: boolean;
+  hidden: boolean;
   cacheMaxFileSize: number;
   cacheMaxSize: number;
 }
@@ -98,8 +102,14 @@ export class FileTable {
   }
 
   private async describe(file: string, typeFrom: string, stats: Stats): Promise<FileEntry> {
-    const { realRoot, followSymlinks, cacheMaxFileSize } = this.options;
-    const outside = followSymlinks ? false : !isInside(realRoot, await realpath(file));
+    const { realRoot, followSymlinks, hidden, cacheMaxFileSize } = this.options;
+    let outside = false;
+    if (!followSymlinks || !hidden) {
+      const real = await realpath(file);
+      const within = isInside(realRoot, real);
+      if (!within) outside = !followSymlinks;
+      else if (!hidden) outside = hasHiddenSegment(path.relative(realRoot, real).split(path.sep));
+    }
     let body: Buffer | undefined;
     if (!outside && stats.size <= cacheMaxFileSize) {
       const bytes = await readFile(file);
@@ -117,7 +127,7 @@ export class FileTable {
       size: stats.size,
       mtimeMs: stats.mtimeMs,
       ctimeMs: stats.ctimeMs,
-      etag: fileEtag(stats.size, stats.mtimeMs),
+      etag: fileEtag(stats.size, stats.mtimeMs, stats.ctimeMs),
       lastModified: stats.mtime.toUTCString(),
       ext: path.extname(typeFrom),
       contentType: undefined,

@@ -1,5 +1,6 @@
 import type { Stats } from 'node:fs';
 import type { Context } from 'koa';
+import type { Coding } from './encoding.js';
 
 /** Options of `serveStatic(root, options)`. */
 export interface ServeStaticOptions {
@@ -7,12 +8,35 @@ export interface ServeStaticOptions {
   prefix?: string;
   /** File(s) served for a folder, tried in order; `false` for none. Default `'index.html'`. */
   index?: string | string[] | false;
+  /**
+   * List a folder that has no index: an escaped HTML page, or JSON (`[{ name, type }]`) when the
+   * client prefers `application/json`. Dotfiles (unless `hidden`), symlinks and names `filter`
+   * refuses are left out. Default `false`.
+   */
+  list?: boolean;
+  /** Answer a folder asked for without its trailing slash (`/docs`) with a 301 to `/docs/` (query kept). Default `true`. */
+  redirect?: boolean;
   /** Extensions tried, in order, when the path has none and no such file exists, e.g. `['html']`. */
   extensions?: string[] | false;
+  /**
+   * Answer a path that is not in its canonical spelling (`//a`, `/./a`, `/%61`, `/a%2Fb`, `\`) with a
+   * 301 to the canonical spelling instead of 400 `PATH_NOT_CANONICAL`. Default `false`.
+   */
+  redirectToCanonical?: boolean;
   /** Serve dotfiles and files in dot-folders. Default `false`: they are treated as missing. */
   hidden?: boolean;
-  /** `Cache-Control` max-age in milliseconds. Default `0`. */
-  maxAge?: number;
+  /** `Cache-Control` max-age: milliseconds, or a string such as `'1d'`, `'2h'`, `'30 days'`. Capped at one year. Default `0`. */
+  maxAge?: number | string;
+  /** Send `Cache-Control`. Default `true`. */
+  cacheControl?: boolean;
+  /** Send a strong `ETag` (and answer `If-None-Match` / `If-Match` from it). Default `true`. */
+  etag?: boolean;
+  /** Send `Last-Modified` (and answer `If-Modified-Since` / `If-Unmodified-Since` from it). Default `true`. */
+  lastModified?: boolean;
+  /** With `precompressed`: look for `<file>.br`. Default `true`. */
+  brotli?: boolean;
+  /** With `precompressed`: look for `<file>.gz`. Default `true`. */
+  gzip?: boolean;
   /** Add `immutable` to `Cache-Control`. Default `false`. */
   immutable?: boolean;
   /** Serve `<file>.br` / `<file>.gz` when the client accepts them. Default `true`. */
@@ -41,14 +65,74 @@ export interface ResolvedOptions {
   index: string[];
   extensions: string[];
   hidden: boolean;
-  cacheControl: string;
-  precompressed: boolean;
+  redirectToCanonical: boolean;
+  redirect: boolean;
+  list: boolean;
+  /** The `Cache-Control` value, or `undefined` to send none. */
+  cacheControl: string | undefined;
+  etag: boolean;
+  lastModified: boolean;
+  /** Precompressed codings looked for (empty: none). */
+  codings: Coding[];
   followSymlinks: boolean;
   filter: ServeStaticOptions['filter'];
   setHeaders: ServeStaticOptions['setHeaders'];
   cacheMaxFileSize: number;
   cacheMaxSize: number;
   highWaterMark: number;
+}
+
+/** One year, the most `maxAge` gives (as pillarjs/send caps it): a longer one is a mistake more often than a wish. */
+export const MAX_MAX_AGE = 365 * 24 * 60 * 60 * 1000;
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
+const UNIT_ALIASES: Record<string, string> = {
+  msec: 'ms',
+  msecs: 'ms',
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+  week: 'w',
+  weeks: 'w',
+  yr: 'y',
+  yrs: 'y',
+  year: 'y',
+  years: 'y',
+};
+const DURATION = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
+
+/** `maxAge` in milliseconds: a number, or a duration string as `ms` writes them (`'1d'`, `'2 hours'`). */
+function milliseconds(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  if (typeof value === 'string') {
+    const m = DURATION.exec(value.trim());
+    const unit = m ? m[2]!.toLowerCase() || 'ms' : '';
+    const factor = UNIT_MS[UNIT_ALIASES[unit] ?? unit];
+    if (m && factor !== undefined) return Number(m[1]) * factor;
+  }
+  fail('maxAge', "a number of milliseconds >= 0 or a duration such as '1d'");
 }
 
 function fail(name: string, what: string): never {
@@ -107,13 +191,16 @@ export function resolveOptions(options: ServeStaticOptions | undefined): Resolve
     fail('extensions', 'an array of extensions or false');
   }
 
-  const maxAge = o.maxAge === undefined ? 0 : o.maxAge;
-  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
-    fail('maxAge', 'a number of milliseconds >= 0');
-  }
+  const maxAge = Math.min(milliseconds(o.maxAge), MAX_MAX_AGE);
   const immutable = bool(o.immutable, 'immutable', false);
   const seconds = Math.floor(maxAge / 1000);
-  const cacheControl = `public, max-age=${seconds}${immutable ? ', immutable' : ''}`;
+  const cacheControl = bool(o.cacheControl, 'cacheControl', true)
+    ? `public, max-age=${seconds}${immutable ? ', immutable' : ''}`
+    : undefined;
+  const codings: Coding[] = [];
+  const precompressed = bool(o.precompressed, 'precompressed', true);
+  if (bool(o.brotli, 'brotli', true) && precompressed) codings.push('br');
+  if (bool(o.gzip, 'gzip', true) && precompressed) codings.push('gzip');
 
   if (o.filter !== undefined && typeof o.filter !== 'function') fail('filter', 'a function');
   if (o.setHeaders !== undefined && typeof o.setHeaders !== 'function') fail('setHeaders', 'a function');
@@ -131,8 +218,13 @@ export function resolveOptions(options: ServeStaticOptions | undefined): Resolve
     index,
     extensions,
     hidden: bool(o.hidden, 'hidden', false),
+    redirectToCanonical: bool(o.redirectToCanonical, 'redirectToCanonical', false),
+    redirect: bool(o.redirect, 'redirect', true),
+    list: bool(o.list, 'list', false),
     cacheControl,
-    precompressed: bool(o.precompressed, 'precompressed', true),
+    etag: bool(o.etag, 'etag', true),
+    lastModified: bool(o.lastModified, 'lastModified', true),
+    codings,
     followSymlinks: bool(o.followSymlinks, 'followSymlinks', false),
     filter: o.filter,
     setHeaders: o.setHeaders,

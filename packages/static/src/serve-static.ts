@@ -1,12 +1,21 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
-import { type CanonicalPath, canonicalise, hasHiddenSegment, isInside, type PathRefusal } from './canonical.js';
+import {
+  type CanonicalPath,
+  canonicalise,
+  canonicalSpelling,
+  hasHiddenSegment,
+  isInside,
+  type PathRefusal,
+} from './canonical.js';
 import { isNotModified, isPreconditionFailed } from './conditional.js';
 import { acceptedCodings, type Coding } from './encoding.js';
 import { type FileEntry, FileTable, type Lookup } from './file-table.js';
 import { guardLength } from './guard.js';
+import { type ListingEntry, listingHtml, readListing } from './listing.js';
 import { resolveOptions, type ServeStaticOptions } from './options.js';
 
 const SUFFIX: Record<Coding, string> = { br: '.br', gzip: '.gz' };
@@ -17,12 +26,26 @@ interface Found {
   entry: FileEntry;
   lookup: Extract<Lookup, { kind: 'file' }>;
   relativePath: string;
+  /** A folder's index asked for without the trailing slash (`/docs`). */
+  folderWithoutSlash?: boolean;
+}
+
+/** A folder without index, listed because `list` is on. */
+interface Listing {
+  folder: string;
+  relativePath: string;
+  folderWithoutSlash: boolean;
 }
 
 function refusal(code: PathRefusal): Error {
   return code === 'MALFORMED_PATH'
     ? createError(400, 'Malformed request path', { code })
     : createError(403, 'Forbidden path', { code });
+}
+
+function parsedDate(value: string): number | undefined {
+  const ms = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function fsError(error: NodeJS.ErrnoException): Error {
@@ -55,16 +78,18 @@ export function serveStatic(root: string, options?: ServeStaticOptions): Middlew
   const table = new FileTable({
     realRoot,
     followSymlinks: o.followSymlinks,
+    hidden: o.hidden,
     cacheMaxFileSize: o.cacheMaxFileSize,
     cacheMaxSize: o.cacheMaxSize,
   });
   const prefix = o.prefixSegments;
 
-  async function find(rel: string[], trailingSlash: boolean, ctx: Context): Promise<Found | null> {
+  async function find(rel: string[], trailingSlash: boolean, ctx: Context): Promise<Found | Listing | null> {
     const abs = rel.length === 0 ? rootAbs : rootAbs + path.sep + rel.join(path.sep);
     if (!isInside(rootAbs, abs)) return null;
     let lookup = await table.lookup(abs);
     let relativePath = `/${rel.join('/')}`;
+    const isFolder = lookup.kind === 'dir';
     if (lookup.kind === 'dir') {
       lookup = { kind: 'none' };
       for (const name of o.index) {
@@ -74,6 +99,9 @@ export function serveStatic(root: string, options?: ServeStaticOptions): Middlew
           relativePath = rel.length === 0 ? `/${name}` : `${relativePath}/${name}`;
           break;
         }
+      }
+      if (lookup.kind === 'none' && o.list && (!o.filter || o.filter(relativePath, ctx))) {
+        return { folder: abs, relativePath, folderWithoutSlash: !trailingSlash };
       }
     } else if (lookup.kind === 'file' && trailingSlash) {
       return null;
@@ -93,17 +121,59 @@ export function serveStatic(root: string, options?: ServeStaticOptions): Middlew
     if (lookup.kind === 'error') throw fsError(lookup.error);
     if (lookup.kind !== 'file' || lookup.entry.outside) return null;
     if (o.filter && !o.filter(relativePath, ctx)) return null;
-    return { entry: lookup.entry, lookup, relativePath };
+    return { entry: lookup.entry, lookup, relativePath, folderWithoutSlash: isFolder && !trailingSlash };
   }
 
   async function variant(found: Found, ctx: Context): Promise<{ found: Found; coding?: Coding }> {
     for (const coding of acceptedCodings(ctx.req.headers['accept-encoding'])) {
+      if (!o.codings.includes(coding)) continue;
       const lookup = await table.lookup(found.entry.file + SUFFIX[coding], found.entry.file);
       if (lookup.kind === 'file' && !lookup.entry.outside) {
         return { found: { entry: lookup.entry, lookup, relativePath: found.relativePath }, coding };
       }
     }
     return { found };
+  }
+
+  /** Lists a folder, or returns false when its real path may not be shown (left root, or a dot-folder). */
+  async function list(ctx: Context, listing: Listing): Promise<boolean> {
+    const base = listing.relativePath === '/' ? '/' : `${listing.relativePath}/`;
+    let entries: ListingEntry[];
+    try {
+      const real = await realpath(listing.folder);
+      const within = isInside(realRoot, real);
+      if (!within && !o.followSymlinks) return false;
+      if (within && !o.hidden && hasHiddenSegment(path.relative(realRoot, real).split(path.sep))) return false;
+      entries = await readListing(listing.folder, o.hidden, (name, type) => {
+        return !o.filter || o.filter(`${base}${name}${type === 'directory' ? '/' : ''}`, ctx);
+      });
+    } catch (err) {
+      const error = err as NodeJS.ErrnoException;
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false; // removed meanwhile
+      throw fsError(error);
+    }
+    ctx.vary('Accept');
+    ctx.set('Cache-Control', 'no-cache');
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = entries;
+    } else {
+      ctx.type = 'html';
+      ctx.body = listingHtml(ctx.path, entries);
+    }
+    return true;
+  }
+
+  /** A second spelling of a path is never served: a guard above only ever checks the canonical one. */
+  async function notCanonical(ctx: Context, next: Next, canonical: CanonicalPath): Promise<void> {
+    await next();
+    if (ctx.status !== 404 || ctx.body != null) return;
+    if (!o.redirectToCanonical) {
+      throw createError(400, 'Request path is not in canonical form', { code: 'PATH_NOT_CANONICAL' });
+    }
+    const query = ctx.querystring;
+    ctx.status = 301;
+    ctx.set('Location', canonicalSpelling(canonical) + (query ? `?${query}` : ''));
+    ctx.body = '';
   }
 
   return async function serveStatic(ctx: Context, next: Next): Promise<void> {
@@ -122,35 +192,57 @@ export function serveStatic(root: string, options?: ServeStaticOptions): Middlew
       if (segments.length < prefix.length) return next();
       for (let i = 0; i < prefix.length; i++) if (segments[i] !== prefix[i]) return next();
     }
+    if (!canonical.exact) return notCanonical(ctx, next, canonical);
     const rel = prefix.length > 0 ? segments.slice(prefix.length) : segments;
     if (!o.hidden && hasHiddenSegment(rel)) return next();
 
-    let found = await find(rel, canonical.trailingSlash, ctx);
-    if (!found) return next();
+    const result = await find(rel, canonical.trailingSlash, ctx);
+    if (!result) return next();
+    if (result.folderWithoutSlash && o.redirect) {
+      // `/docs` served as `docs/index.html` would resolve the page's relative links against `/`.
+      // The path is exact (one `/` between segments), so the Location cannot be protocol-relative.
+      const query = ctx.querystring;
+      ctx.status = 301;
+      ctx.set('Location', `${ctx.path}/${query ? `?${query}` : ''}`);
+      ctx.body = '';
+      return;
+    }
+    if (!('entry' in result)) {
+      if (!(await list(ctx, result))) return next();
+      return;
+    }
+    let found = result;
     let coding: Coding | undefined;
-    if (o.precompressed) {
+    if (o.codings.length > 0) {
       ctx.vary('Accept-Encoding');
       ({ found, coding } = await variant(found, ctx));
     }
 
     const { entry } = found;
-    if (entry.contentType === undefined) {
-      ctx.type = entry.ext;
-      entry.contentType = ctx.response.get('Content-Type') || FALLBACK_TYPE;
+    // A Content-Type chosen upstream is kept, as koa-send and send keep it.
+    if (!ctx.res.hasHeader('Content-Type')) {
+      if (entry.contentType === undefined) {
+        ctx.type = entry.ext;
+        entry.contentType = ctx.response.get('Content-Type') || FALLBACK_TYPE;
+      }
+      ctx.set('Content-Type', entry.contentType);
     }
-    ctx.set('Content-Type', entry.contentType);
-    ctx.set('Last-Modified', entry.lastModified);
-    ctx.set('ETag', entry.etag);
-    ctx.set('Cache-Control', o.cacheControl);
+    if (o.lastModified) ctx.set('Last-Modified', entry.lastModified);
+    if (o.etag) ctx.set('ETag', entry.etag);
+    if (o.cacheControl) ctx.set('Cache-Control', o.cacheControl);
     if (coding) ctx.set('Content-Encoding', coding);
     ctx.state.static = { path: entry.file, relativePath: found.relativePath, encoding: coding };
     if (o.setHeaders) o.setHeaders(ctx, entry.file, found.lookup.stats);
 
+    // Conditionals compare against the validators the response carries (setHeaders may replace them).
+    const etag = ctx.response.get('ETag') || undefined;
+    const lastModified = ctx.response.get('Last-Modified');
+    const modifiedMs = lastModified === entry.lastModified ? entry.mtimeMs : parsedDate(lastModified);
     const headers = ctx.req.headers;
-    if (isPreconditionFailed(headers['if-match'], headers['if-unmodified-since'], entry.etag, entry.mtimeMs)) {
+    if (isPreconditionFailed(headers['if-match'], headers['if-unmodified-since'], etag, modifiedMs)) {
       throw createError(412, 'Precondition Failed', { code: 'PRECONDITION_FAILED' });
     }
-    if (isNotModified(headers['if-none-match'], headers['if-modified-since'], entry.etag, entry.mtimeMs)) {
+    if (isNotModified(headers['if-none-match'], headers['if-modified-since'], etag, modifiedMs)) {
       ctx.status = 304;
       return;
     }

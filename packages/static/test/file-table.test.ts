@@ -17,6 +17,7 @@ describe('the small-file cache', () => {
     const table = new FileTable({
       realRoot: dir.path,
       followSymlinks: false,
+      hidden: false,
       cacheMaxFileSize: 4096,
       cacheMaxSize: 10_000,
     });
@@ -36,6 +37,7 @@ describe('the small-file cache', () => {
     const table = new FileTable({
       realRoot: dir.path,
       followSymlinks: false,
+      hidden: false,
       cacheMaxFileSize: 4096,
       cacheMaxSize: 1 << 20,
     });

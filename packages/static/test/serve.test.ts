@@ -62,7 +62,7 @@ describe('serving', () => {
     expect(res.text).toBe('hello world\n');
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(res.headers['content-length']).toBe('12');
-    expect(res.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(res.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
     expect(new Date(res.headers['last-modified']!).getTime()).toBeGreaterThan(0);
     expect(res.headers['cache-control']).toBe('public, max-age=0');
     expect(res.headers.vary).toBe('Accept-Encoding');
@@ -146,11 +146,24 @@ describe('serving', () => {
 });
 
 describe('index and extensions', () => {
-  it('serves index.html for / and for folders, with or without the slash', async () => {
+  it('serves index.html for / and for folders; /docs redirects to /docs/ (301, query kept)', async () => {
     const { app } = appWith();
     await request(app.callback()).get('/').expect(200, '<h1>home</h1>');
     await request(app.callback()).get('/docs/').expect(200, '<h1>docs</h1>');
-    await request(app.callback()).get('/docs').expect(200, '<h1>docs</h1>');
+    const moved = await fetchRaw(app, '/docs?v=2');
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe('/docs/?v=2');
+    expect(moved.body.length).toBe(0);
+    // a folder without an index is not redirected: it goes to next() as before
+    await request(app.callback()).get('/empty-dir').expect(404);
+    const prefixed = await fetchRaw(appWith({ prefix: '/assets' }).app, '/assets');
+    expect(prefixed.headers.location).toBe('/assets/');
+  });
+
+  it('redirect: false serves the folder index without the trailing slash', async () => {
+    await request(appWith({ redirect: false }).app.callback())
+      .get('/docs')
+      .expect(200, '<h1>docs</h1>');
   });
 
   it('index: false serves no folder; a list is tried in order', async () => {
@@ -184,7 +197,7 @@ describe('hidden files', () => {
       '/.git%5cconfig',
     ]) {
       const res = await request(app.callback()).get(p);
-      expect([403, 404], p).toContain(res.status);
+      expect([400, 403, 404], p).toContain(res.status);
       expect(res.text).not.toContain('SECRET');
       expect(res.text).not.toContain('[core]');
     }
@@ -194,7 +207,7 @@ describe('hidden files', () => {
   it('serves them with hidden: true', async () => {
     const { app } = appWith({ hidden: true });
     expect((await fetchRaw(app, '/.env')).body.toString()).toBe('SECRET=1');
-    expect((await fetchRaw(app, '/%2egit/config')).body.toString()).toBe('[core]');
+    expect((await fetchRaw(app, '/.git/config')).body.toString()).toBe('[core]');
   });
 });
 
@@ -332,7 +345,7 @@ describe('prefix, filter, setHeaders, state', () => {
     const { app } = appWith({ prefix: '/assets' });
     await request(app.callback()).get('/assets/hello.txt').expect(200, 'hello world\n');
     await request(app.callback()).get('/assets/docs/').expect(200, '<h1>docs</h1>');
-    await request(app.callback()).get('/%61ssets/hello.txt').expect(200, 'hello world\n');
+    await request(app.callback()).get('/%61ssets/hello.txt').expect(400); // not the canonical spelling
     await request(app.callback()).get('/hello.txt').expect(404);
     await request(app.callback()).get('/assetsx/hello.txt').expect(404);
     await request(app.callback()).get('/api').expect(200);
@@ -347,8 +360,8 @@ describe('prefix, filter, setHeaders, state', () => {
       },
     });
     await request(app.callback()).get('/app.js').expect(404);
-    await request(app.callback()).get('/./docs//').expect(200);
-    await request(app.callback()).get('/%68ello.txt').expect(200);
+    await request(app.callback()).get('/docs/').expect(200);
+    await request(app.callback()).get('/hello.txt').expect(200);
     expect(seenPaths).toEqual(['/app.js', '/docs/index.html', '/hello.txt']);
   });
 
@@ -396,7 +409,11 @@ describe('options are checked when the factory is called', () => {
     [{ extensions: ['ht ml'] }, /"extensions"/],
     [{ hidden: 'yes' }, /"hidden"/],
     [{ maxAge: -1 }, /"maxAge"/],
-    [{ maxAge: '1d' }, /"maxAge"/],
+    [{ maxAge: '1 fortnight' }, /"maxAge"/],
+    [{ etag: 'weak' }, /"etag"/],
+    [{ brotli: 1 }, /"brotli"/],
+    [{ redirectToCanonical: 'yes' }, /"redirectToCanonical"/],
+    [{ redirect: 0 }, /"redirect"/],
     [{ immutable: 1 }, /"immutable"/],
     [{ precompressed: 'br' }, /"precompressed"/],
     [{ followSymlinks: 'no' }, /"followSymlinks"/],

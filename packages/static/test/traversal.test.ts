@@ -8,7 +8,10 @@ import { rawRequest } from './helpers.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-ROOT';
 
-/** [request-target exactly as sent, expected status]. 400 = malformed, 403 = traversal, 404 = no such file. */
+/**
+ * [request-target exactly as sent, expected status]. 400 = malformed or not the canonical spelling,
+ * 403 = traversal, 404 = no such file.
+ */
 const SPELLINGS: Array<[string, number]> = [
   ['/../secret.txt', 403],
   ['/../../../../../../etc/passwd', 403],
@@ -50,16 +53,16 @@ const SPELLINGS: Array<[string, number]> = [
   ['/%e6%8a', 400],
   ['/..%u2216secret.txt', 400],
   ['/%uff0e%uff0e/secret.txt', 400],
-  ['//etc/passwd', 404],
-  ['///etc/passwd', 404],
-  ['/%2fetc%2fpasswd', 404],
-  ['/%2Fetc/passwd', 404],
+  ['//etc/passwd', 400],
+  ['///etc/passwd', 400],
+  ['/%2fetc%2fpasswd', 400],
+  ['/%2Fetc/passwd', 400],
   ['/C:/Windows/win.ini', 403],
   ['/c:%5cwindows%5cwin.ini', 403],
   ['/C%3A%5CWindows%5Cwin.ini', 403],
-  ['/\\\\server\\share\\secret.txt', 404],
-  ['/%5c%5cserver%5cshare', 404],
-  ['/....//secret.txt', 404],
+  ['/\\\\server\\share\\secret.txt', 400],
+  ['/%5c%5cserver%5cshare', 400],
+  ['/....//secret.txt', 400],
   ['/..;/secret.txt', 404],
   ['/.../secret.txt', 404],
   ['/%EF%BC%8E%EF%BC%8E/secret.txt', 404],
@@ -103,7 +106,7 @@ async function runTable(options: ServeStaticOptions | undefined, prefix = '') {
     for (const e of emitted) {
       expect(e.status).toBeLessThan(500);
       expect(e.expose).toBe(true);
-      expect(['MALFORMED_PATH', 'PATH_TRAVERSAL']).toContain(e.code);
+      expect(['MALFORMED_PATH', 'PATH_TRAVERSAL', 'PATH_NOT_CANONICAL']).toContain(e.code);
     }
     return results;
   } finally {
@@ -138,25 +141,35 @@ describe('path traversal table', () => {
     for (const [spelling, status] of results) expect([400, 403, 404], spelling).toContain(status);
   });
 
-  it('serves the in-root file in spite of odd but harmless spellings', async () => {
-    const app = new Koa();
-    app.use(serveStatic(root));
-    const server = await listen(app);
+  it('refuses harmless second spellings of an in-root file (400), or redirects them when asked', async () => {
+    const strict = new Koa();
+    strict.use(serveStatic(root));
+    const redirecting = new Koa();
+    redirecting.use(serveStatic(root, { redirectToCanonical: true }));
+    const a = await listen(strict);
+    const b = await listen(redirecting);
     try {
-      for (const target of [
-        '/hello.txt',
-        '//hello.txt',
-        '/./hello.txt',
-        '/%68ello.txt',
-        '/docs/',
-        '/docs%2f',
-        '\\hello.txt'.replace('\\', '/'),
-      ]) {
-        const res = await rawRequest(server.url, target);
-        expect(res.status, target).toBe(200);
+      expect((await rawRequest(a.url, '/hello.txt')).status).toBe(200);
+      for (const [target, canonical] of [
+        ['//hello.txt', '/hello.txt'],
+        ['/./hello.txt', '/hello.txt'],
+        ['/%68ello.txt', '/hello.txt'],
+        ['/docs%2f', '/docs/'],
+        ['/docs//', '/docs/'],
+        ['/\\hello.txt', '/hello.txt'],
+        ['/docs/./index.html?v=1', '/docs/index.html?v=1'],
+      ] as const) {
+        expect((await rawRequest(a.url, target)).status, target).toBe(400);
+        const res = await rawRequest(b.url, target);
+        expect(res.status, target).toBe(301);
+        expect(res.headers.location, target).toBe(canonical);
+        expect((await rawRequest(b.url, canonical)).status, canonical).toBe(200);
       }
+      // never a protocol-relative Location (an open redirect)
+      expect((await rawRequest(b.url, '//evil.example/x')).headers.location).toBe('/evil.example/x');
     } finally {
-      await server.close();
+      await a.close();
+      await b.close();
     }
   });
 
