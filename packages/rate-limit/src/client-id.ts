@@ -44,6 +44,38 @@ export function isIPv4From(text: string, start: number): boolean {
   return parts === 4;
 }
 
+/** True when `text` from `start` to its end is a port: 1 to 5 decimal digits. */
+function isPortFrom(text: string, start: number): boolean {
+  const length = text.length - start;
+  if (length < 1 || length > 5) return false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) return false;
+  }
+  return true;
+}
+
+/**
+ * The address of a forwarded entry that carries a port, as some proxies append one
+ * (`1.2.3.4:5678`, `[2001:db8::1]:443`, `[2001:db8::1]`); any other value unchanged.
+ */
+export function withoutPort(ip: string): string {
+  if (ip.charCodeAt(0) === 91 /* [ */) {
+    const close = ip.indexOf(']');
+    if (close > 1 && (close === ip.length - 1 || (ip.charCodeAt(close + 1) === 58 && isPortFrom(ip, close + 2)))) {
+      const inner = ip.slice(1, close);
+      return isIPv6(inner.split('%')[0]!) ? inner : ip;
+    }
+    return ip;
+  }
+  const colon = ip.indexOf(':');
+  if (colon > 0 && ip.indexOf(':', colon + 1) === -1 && isPortFrom(ip, colon + 1)) {
+    const host = ip.slice(0, colon);
+    return isIPv4(host) ? host : ip;
+  }
+  return ip;
+}
+
 /** The eight 16-bit groups of a valid IPv6 address (without zone), embedded IPv4 tail included. */
 function ipv6Groups(addr: string): number[] {
   let text = addr;
@@ -79,6 +111,8 @@ export function clientKey(ip: string, subnet: number | false): string {
   if (ip.indexOf(':') === -1) return cut(ip);
   // Fast path: an IPv4 client of a dual-stack server (Koa's default listen) shows as ::ffff:a.b.c.d.
   if (ip.startsWith('::ffff:') && isIPv4From(ip, 7)) return ip.slice(7);
+  const bare = withoutPort(ip);
+  if (bare !== ip) return clientKey(bare, subnet);
   const zone = ip.indexOf('%');
   const addr = zone === -1 ? ip : ip.slice(0, zone);
   if (!isIPv6(addr)) return cut(ip);

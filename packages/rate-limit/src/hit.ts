@@ -9,5 +9,8 @@ export interface Hit {
 
 /** Counts requests per key; the one thing the middleware asks of a driver. */
 export interface Counter {
-  hit(key: string): Promise<Hit>;
+  /** Counts one request of `key` against `limit` requests per window (default: the limiter's max). */
+  hit(key: string, limit?: number): Promise<Hit>;
+  /** Takes back one admitted request of `key` whose window ends at `reset` (best effort, never throws). */
+  undo(key: string, reset: number, limit?: number): void;
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { parseDuration } from './duration.js';
-import type { RateLimitOptions, RateLimitPredicate, RateLimitRedisClient } from './types.js';
+import type { RateLimitInfo, RateLimitOptions, RateLimitPredicate, RateLimitRedisClient } from './types.js';
 
 export const DEFAULT_MAX = 2500;
 export const DEFAULT_DURATION_MS = 3_600_000;
@@ -17,6 +17,7 @@ export const DEFAULT_HEADER_NAMES = {
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'driver',
   'db',
+  'algorithm',
   'max',
   'duration',
   'id',
@@ -31,8 +32,18 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'onStoreError',
   'storeTimeout',
   'maxKeys',
+  'onLimited',
+  'blockDuration',
+  'skipFailedRequests',
+  'skipSuccessfulRequests',
 ]);
-const RENAMED: Record<string, string> = { whitelist: 'allow', blacklist: 'deny', throw: '(always thrown)' };
+/** koa-ratelimit 6 options this package names differently or refuses: the hint its TypeError gives. */
+const RENAMED: Record<string, string> = {
+  whitelist: 'use allow',
+  blacklist: 'use deny',
+  throw: 'use nothing (refusals are always thrown)',
+  status: 'use nothing (a refusal is always 429, the status RateLimit and Retry-After are defined for)',
+};
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Printable ASCII without space, `"` or `\`: safe in a Redis key and inside a structured-field string. */
@@ -41,7 +52,10 @@ const NAMESPACE = /^[!#-[\]-~]{1,200}$/;
 export interface Settings {
   driver: 'memory' | 'redis';
   db: RateLimitRedisClient | undefined;
+  algorithm: 'fixed-window' | 'sliding-window';
   max: number;
+  /** `max` given as a function of the request. */
+  maxOf: ((ctx: Context) => number | Promise<number>) | undefined;
   duration: number;
   id: ((ctx: Context) => string | number | false) | undefined;
   ipv6Subnet: number | false;
@@ -54,6 +68,11 @@ export interface Settings {
   onStoreError: 'allow' | 'deny';
   storeTimeout: number;
   maxKeys: number;
+  skipFailedRequests: boolean;
+  skipSuccessfulRequests: boolean;
+  onLimited: ((ctx: Context, info: RateLimitInfo) => unknown) | undefined;
+  /** ms a client stays refused after its first refusal; 0: none. */
+  blockDuration: number;
 }
 
 function fail(name: string, what: string): never {
@@ -89,11 +108,17 @@ export function resolveOptions(options: RateLimitOptions | undefined): Settings 
   for (const key of Object.keys(options)) {
     if (KNOWN_OPTIONS.has(key)) continue;
     const hint = RENAMED[key];
-    fail(key, hint ? `is not supported by @koa-kit/rate-limit: use ${hint}` : 'is not a rateLimit option');
+    fail(key, hint ? `is not supported by @koa-kit/rate-limit: ${hint}` : 'is not a rateLimit option');
   }
   const o = options as Record<string, unknown>;
 
   const db = o.db as RateLimitRedisClient | undefined;
+  if (db instanceof Map) {
+    fail(
+      'db',
+      "is a Map: koa-ratelimit's memory driver needs one, this one keeps its own bounded store (remove db; size it with maxKeys)",
+    );
+  }
   if (db !== undefined) {
     if (db === null || typeof db !== 'object' || typeof db.evalsha !== 'function' || typeof db.eval !== 'function') {
       fail('db', 'must be an ioredis client (with evalsha and eval)');
@@ -149,13 +174,27 @@ export function resolveOptions(options: RateLimitOptions | undefined): Settings 
   if (disableHeader) headerNames = undefined;
 
   if (o.errorMessage !== undefined && typeof o.errorMessage !== 'string') fail('errorMessage', 'must be a string');
+  let blockDuration = 0;
+  if (o.blockDuration !== undefined) {
+    const parsed = parseDuration(o.blockDuration);
+    if (parsed === undefined || parsed < duration) {
+      fail('blockDuration', 'must be a duration (ms or a string such as \'15m\') of at least "duration"');
+    }
+    blockDuration = parsed;
+  }
+  const algorithm = o.algorithm ?? 'fixed-window';
+  if (algorithm !== 'fixed-window' && algorithm !== 'sliding-window') {
+    fail('algorithm', 'must be "fixed-window" or "sliding-window"');
+  }
   const onStoreError = o.onStoreError ?? 'allow';
   if (onStoreError !== 'allow' && onStoreError !== 'deny') fail('onStoreError', 'must be "allow" or "deny"');
 
   return {
     driver,
     db,
-    max: positiveInteger('max', o.max, DEFAULT_MAX),
+    algorithm,
+    max: typeof o.max === 'function' ? DEFAULT_MAX : positiveInteger('max', o.max, DEFAULT_MAX),
+    maxOf: typeof o.max === 'function' ? (o.max as Settings['maxOf']) : undefined,
     duration,
     id: optionalFunction('id', o.id),
     ipv6Subnet,
@@ -168,5 +207,9 @@ export function resolveOptions(options: RateLimitOptions | undefined): Settings 
     onStoreError,
     storeTimeout: positiveInteger('storeTimeout', o.storeTimeout, DEFAULT_STORE_TIMEOUT_MS, 60_000),
     maxKeys: positiveInteger('maxKeys', o.maxKeys, DEFAULT_MAX_KEYS),
+    onLimited: optionalFunction('onLimited', o.onLimited),
+    blockDuration,
+    skipFailedRequests: optionalBoolean('skipFailedRequests', o.skipFailedRequests),
+    skipSuccessfulRequests: optionalBoolean('skipSuccessfulRequests', o.skipSuccessfulRequests),
   };
 }

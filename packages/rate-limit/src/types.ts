@@ -50,8 +50,16 @@ export interface RateLimitOptions {
   driver?: 'memory' | 'redis';
   /** An ioredis client (`new Redis(url)`), for `driver: 'redis'`. */
   db?: RateLimitRedisClient;
-  /** Requests allowed per window and client. Default 2500. */
-  max?: number;
+  /**
+   * `'fixed-window'` (a window starts at a client's first request; up to 2 x max around a boundary) or
+   * `'sliding-window'` (aligned windows, the previous one weighted by how much of it still overlaps). Default `'fixed-window'`.
+   */
+  algorithm?: 'fixed-window' | 'sliding-window';
+  /**
+   * Requests allowed per window and client, or a function of the request giving it (per plan, say).
+   * A result that is not an integer of at least 1 refuses the request (429). Default 2500.
+   */
+  max?: number | ((ctx: Context) => number | Promise<number>);
   /** Window length: milliseconds, or a string such as `'30s'`, `'1m'`, `'1h'`. Default `'1h'`. */
   duration?: number | string;
   /** The client key. Default: `ctx.ip` (IPv6 by /64). Return `false` to skip limiting for this request. */
@@ -78,4 +86,18 @@ export interface RateLimitOptions {
   storeTimeout?: number;
   /** Most clients the memory store tracks at once. Default 100000. */
   maxKeys?: number;
+  /**
+   * Once a client is refused, it stays refused this long (from that first refusal), even after its
+   * window ends: milliseconds or a string such as `'15m'`, at least `duration`. Default: no block.
+   */
+  blockDuration?: number | string;
+  /**
+   * Called with each request refused with 429, before the error is thrown (logging, metrics). What it
+   * returns is ignored; an error it throws or rejects with is emitted on the app and the 429 still goes out.
+   */
+  onLimited?: (ctx: Context, info: RateLimitInfo) => unknown;
+  /** Take back the count of a request whose response is an error (status >= 400, or it threw). Default false. */
+  skipFailedRequests?: boolean;
+  /** Take back the count of a request whose response is not an error (status < 400): count only failures, e.g. failed logins. Default false. */
+  skipSuccessfulRequests?: boolean;
 }

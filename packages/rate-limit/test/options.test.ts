@@ -41,6 +41,11 @@ describe('rateLimit() options', () => {
     [{ errorMessage: 42 }, '"errorMessage"'],
     [{ whitelist: () => true }, 'use allow'],
     [{ blacklist: () => true }, 'use deny'],
+    [{ throw: true }, 'always thrown'],
+    [{ status: 503 }, 'always 429'],
+    [{ onLimited: 'log' }, '"onLimited"'],
+    [{ driver: 'memory', db: new Map() }, "koa-ratelimit's memory driver needs one"],
+    [{ db: new Map() }, 'remove db'],
     [{ maxx: 10 }, '"maxx"'],
   ])('throws a TypeError naming the option for %j', (options, name) => {
     expect(() => rateLimit(options as never)).toThrow(TypeError);

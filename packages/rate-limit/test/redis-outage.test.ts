@@ -111,7 +111,7 @@ describe.skipIf(!server)('redis driver: store outage', () => {
     expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(1000);
     expect(ran()).toBe(1);
     const err = caught() as unknown as { status: number; expose: boolean; code: string };
-    expect(err).toMatchObject({ status: 503, expose: false, code: 'RATE_LIMIT_UNAVAILABLE' });
+    expect(err).toMatchObject({ status: 503, expose: true, code: 'RATE_LIMIT_UNAVAILABLE' });
     const body = await (await fetch(http.url)).text();
     expect(body).toBe('Service Unavailable');
     const emitted = errors.take();
