@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import type { Next, ParameterizedContext } from 'koa';
 import type { Codec, Verified } from './codec.js';
 import { notSerializable } from './errors.js';
+import { BROWSER_SESSION_LIFETIME } from './options.js';
 
 /**
  * Cookie sessions without koa-session's per-request machinery: the same semantics as koa-session
@@ -33,6 +34,10 @@ export interface CookieShared {
   prefix: string;
   /** Cookie attributes (and koa-session's option names) every request starts from. */
   options: Readonly<Record<string, unknown>>;
+  /** Commit after downstream; false leaves it to `ctx.session.manuallyCommit()`. */
+  autoCommit: boolean;
+  valid: ((ctx: Ctx, data: Record<string, unknown>) => unknown) | undefined;
+  beforeSave: ((ctx: Ctx, session: never) => void) | undefined;
 }
 
 /**
@@ -242,8 +247,15 @@ export class CookieContext {
       this.session = new CookieSession(this);
       return;
     }
-    if (typeof data._expire === 'number' && data._expire < Date.now()) {
+    // every save writes `_expire` (browser-session cookies too): a payload without one predates
+    // that bound, so it is not trusted to be recent
+    if (typeof data._expire !== 'number' || data._expire < Date.now()) {
       this.#emit('expired', { key: undefined, value: copyJson(data), ctx: this.#ctx });
+      this.session = new CookieSession(this);
+      return;
+    }
+    if (shared.valid !== undefined && !shared.valid(this.#ctx, copyJson(data) as Record<string, unknown>)) {
+      this.#emit('invalid', { key: undefined, value: copyJson(data), ctx: this.#ctx });
       this.session = new CookieSession(this);
       return;
     }
@@ -265,7 +277,10 @@ export class CookieContext {
       return;
     }
     if (regenerate) this.#remove();
-    if (save || regenerate || session._requireSave || this.#shouldSave(session)) this.#save(session);
+    if (save || regenerate || session._requireSave || this.#shouldSave(session)) {
+      this.#shared.beforeSave?.(this.#ctx, session as never);
+      this.#save(session);
+    }
   }
 
   #shouldSave(session: CookieSession): boolean {
@@ -279,8 +294,8 @@ export class CookieContext {
     if (this.#shared.options.rolling) return true;
     if (this.#shared.options.renew) {
       const expire = session._expire;
-      const maxAge = this.maxAge;
-      if (expire && maxAge && expire - Date.now() < (maxAge as number) / 2) return true;
+      const maxAge = this.maxAge === 'session' ? BROWSER_SESSION_LIFETIME : this.maxAge;
+      if (expire && maxAge && expire - Date.now() < maxAge / 2) return true;
     }
     return false;
   }
@@ -290,14 +305,18 @@ export class CookieContext {
     const data = session.toJSON();
     const maxAge = opts.maxAge ? (opts.maxAge as number | 'session') : ONE_DAY;
     if (maxAge === 'session') {
-      opts.maxAge = undefined;
+      // the cookie has no expiry, the payload has one: a copied cookie does not live forever
       data._session = true;
+      data._expire = BROWSER_SESSION_LIFETIME + Date.now();
     } else {
       data._expire = maxAge + Date.now();
       data._maxAge = maxAge;
     }
     const value = this.#shared.codec.encode(data);
-    this.#ctx.cookies.set(this.#shared.key, value, opts as never);
+    // a copy without maxAge rather than koa-session's `opts.maxAge = undefined`, which turned the
+    // next save on the same request (after regenerate()) into a one-day cookie
+    const cookieOptions = maxAge === 'session' ? { ...opts, maxAge: undefined } : opts;
+    this.#ctx.cookies.set(this.#shared.key, value, cookieOptions as never);
   }
 
   #remove(): void {
@@ -398,7 +417,16 @@ function unchanged(session: CookieSession, loaded: Loaded): boolean {
   return true;
 }
 
-const PROBE: CookieShared = { app: undefined as never, codec: undefined as never, key: '', prefix: '', options: {} };
+const PROBE: CookieShared = {
+  app: undefined as never,
+  codec: undefined as never,
+  key: '',
+  prefix: '',
+  options: {},
+  autoCommit: true,
+  valid: undefined,
+  beforeSave: undefined,
+};
 
 function hasProtoKey(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
@@ -489,6 +517,10 @@ export function installCookieSessions(shared: CookieShared): (ctx: Ctx, next: Ne
     },
   });
 
+  if (!shared.autoCommit)
+    return function cookieSession(_ctx: Ctx, next: Next): Promise<void> {
+      return next();
+    };
   return function cookieSession(ctx: Ctx, next: Next): Promise<void> {
     return next().then(
       () => commit(ctx),

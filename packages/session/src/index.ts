@@ -9,7 +9,13 @@ export {
   DEFAULT_STORE_TIMEOUT,
   type SessionOptions,
 } from './options.js';
-export { DEFAULT_REDIS_PREFIX, type RedisClientLike, type RedisStoreOptions, redisStore } from './redis-store.js';
+export {
+  DEFAULT_REDIS_PREFIX,
+  type RedisClientLike,
+  type RedisSessionStore,
+  type RedisStoreOptions,
+  redisStore,
+} from './redis-store.js';
 export { session } from './session.js';
-export type { SessionRecord, SessionStore } from './store.js';
+export type { SessionRecord, SessionStore, StoreContext } from './store.js';
 export type { Session, SessionData } from './types.js';

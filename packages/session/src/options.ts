@@ -1,5 +1,7 @@
+import type { ParameterizedContext } from 'koa';
 import type { SessionKey } from './codec.js';
 import { checkKnownOptions, isPositiveInteger, type SessionStore } from './store.js';
+import type { Session } from './types.js';
 
 /** Default cookie name. */
 export const DEFAULT_KEY = 'koa.sess';
@@ -9,6 +11,13 @@ export const DEFAULT_MAX_AGE = 86_400_000;
 export const DEFAULT_STORE_TIMEOUT = 2_000;
 /** Default number of verified cookie values remembered, so a returning visitor is not re-verified. */
 export const DEFAULT_CACHE_SIZE = 1_000;
+/**
+ * Server-side lifetime of a browser-session cookie (`maxAge: 'session'`), in ms: one day, renewed
+ * like `maxAge` (when `renew` and less than half is left), so a copied cookie does not live forever.
+ */
+export const BROWSER_SESSION_LIFETIME = 86_400_000;
+/** Shortest signing key accepted, in bytes (HMAC-SHA256 and the HKDF-derived AES-256 keys). */
+export const MIN_KEY_BYTES = 32;
 
 export interface SessionOptions {
   /** Cookie name. Default `'koa.sess'`. */
@@ -23,8 +32,8 @@ export interface SessionOptions {
   renew?: boolean;
   /** Default true. */
   httpOnly?: boolean;
-  /** Default `'lax'`; false omits the attribute. */
-  sameSite?: 'lax' | 'strict' | 'none' | false;
+  /** Default `'lax'`; false omits the attribute; true is `'strict'` (as in Cookies). */
+  sameSite?: 'lax' | 'strict' | 'none' | boolean;
   /** Default: true on HTTPS requests (`ctx.secure`, which honours X-Forwarded-Proto when `app.proxy`). */
   secure?: boolean;
   /** Cookie path. Default `'/'`. */
@@ -39,6 +48,16 @@ export interface SessionOptions {
   storeTimeout?: number;
   /** Verified cookie values remembered (0 turns the cache off). Default 1000. */
   cacheSize?: number;
+  /** Commit after downstream (false: call `ctx.session.manuallyCommit()` yourself). Default true. */
+  autoCommit?: boolean;
+  /** Extra check of loaded data; false gives a fresh session and emits `session:invalid`. */
+  valid?: (ctx: ParameterizedContext<any, any, any>, data: Record<string, unknown>) => unknown;
+  /** Called just before a session is saved. */
+  beforeSave?: (ctx: ParameterizedContext<any, any, any>, session: Session) => void;
+  /** Store sessions: makes a new session id. Default `crypto.randomUUID()`. */
+  genid?: (ctx: ParameterizedContext<any, any, any>) => string;
+  /** Store sessions: prefix of generated session ids (ignored with `genid`). */
+  prefix?: string;
 }
 
 export interface ResolvedOptions {
@@ -56,6 +75,11 @@ export interface ResolvedOptions {
   store: SessionStore | undefined;
   storeTimeout: number;
   cacheSize: number;
+  autoCommit: boolean;
+  valid: SessionOptions['valid'];
+  beforeSave: SessionOptions['beforeSave'];
+  genid: SessionOptions['genid'];
+  prefix: string | undefined;
 }
 
 const KNOWN = [
@@ -73,10 +97,25 @@ const KNOWN = [
   'store',
   'storeTimeout',
   'cacheSize',
+  'autoCommit',
+  'valid',
+  'beforeSave',
+  'genid',
+  'prefix',
 ] as const;
 
+/** koa-session options we do not take, and what to use instead. */
+const REFUSED: Readonly<Record<string, string>> = {
+  maxage: 'use "maxAge"',
+  overwrite: 'the session cookie always overwrites an earlier one set on the same response',
+  encode: 'cookie sessions are always encrypted JSON (AES-256-GCM); keep custom formats in a store',
+  decode: 'cookie sessions are always encrypted JSON (AES-256-GCM); keep custom formats in a store',
+  ContextStore: 'pass a store object as "store"; it receives { ctx } as its last argument',
+  externalKey: 'the session id travels in the signed cookie named by "key"',
+};
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const SAME_SITE = new Set(['lax', 'strict', 'none', false]);
+const SAME_SITE = new Set(['lax', 'strict', 'none', false, true]);
 
 function bool(options: SessionOptions, name: keyof SessionOptions, fallback: boolean): boolean {
   const value = options[name];
@@ -89,14 +128,22 @@ function bool(options: SessionOptions, name: keyof SessionOptions, fallback: boo
 export function keysProblem(keys: unknown): string | undefined {
   if (!Array.isArray(keys) || keys.length === 0) return 'must be a non-empty array of strings or Buffers';
   for (const key of keys) {
-    const ok = (typeof key === 'string' || Buffer.isBuffer(key)) && key.length > 0;
-    if (!ok) return 'must hold only non-empty strings or Buffers';
+    if (!(typeof key === 'string' || Buffer.isBuffer(key)) || key.length === 0) {
+      return 'must hold only non-empty strings or Buffers';
+    }
+    if (Buffer.byteLength(key) < MIN_KEY_BYTES) {
+      return `must hold keys of at least ${MIN_KEY_BYTES} bytes (e.g. crypto.randomBytes(32).toString('base64'))`;
+    }
   }
   return undefined;
 }
 
 export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('session: options must be an object');
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(REFUSED, name))
+      throw new TypeError(`session: "${name}" option is not supported: ${REFUSED[name]}`);
+  }
   checkKnownOptions('session', options, KNOWN);
 
   const key = options.key ?? DEFAULT_KEY;
@@ -113,9 +160,10 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (maxAge !== 'session' && !isPositiveInteger(maxAge)) {
     throw new TypeError('session: "maxAge" option must be a positive integer (ms) or "session"');
   }
-  const sameSite = options.sameSite ?? 'lax';
-  if (!SAME_SITE.has(sameSite))
-    throw new TypeError('session: "sameSite" option must be "lax", "strict", "none" or false');
+  const sameSiteOption = options.sameSite ?? 'lax';
+  if (!SAME_SITE.has(sameSiteOption))
+    throw new TypeError('session: "sameSite" option must be "lax", "strict", "none", true or false');
+  const sameSite = sameSiteOption === true ? 'strict' : sameSiteOption;
   const secure = options.secure;
   if (secure !== undefined && typeof secure !== 'boolean')
     throw new TypeError('session: "secure" option must be a boolean');
@@ -146,6 +194,15 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     throw new TypeError('session: "cacheSize" option must be a non-negative integer');
   }
   const signed = bool(options, 'signed', true);
+  const valid = fn(options, 'valid');
+  const beforeSave = fn(options, 'beforeSave');
+  const genid = fn(options, 'genid');
+  const prefix = options.prefix;
+  if (prefix !== undefined && typeof prefix !== 'string')
+    throw new TypeError('session: "prefix" option must be a string');
+  if (store === undefined && (genid !== undefined || prefix !== undefined)) {
+    throw new TypeError(`session: "${genid ? 'genid' : 'prefix'}" option needs a "store" (cookie sessions have no id)`);
+  }
   return {
     key,
     keys,
@@ -161,5 +218,17 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     store,
     storeTimeout,
     cacheSize,
+    autoCommit: bool(options, 'autoCommit', true),
+    valid,
+    beforeSave,
+    genid,
+    prefix,
   };
+}
+
+function fn<K extends 'valid' | 'beforeSave' | 'genid'>(options: SessionOptions, name: K): SessionOptions[K] {
+  const value = options[name];
+  if (value !== undefined && typeof value !== 'function')
+    throw new TypeError(`session: "${name}" option must be a function`);
+  return value;
 }

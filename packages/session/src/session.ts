@@ -3,9 +3,9 @@ import type { Middleware, Next, ParameterizedContext } from 'koa';
 import createSession from 'koa-session';
 import { Codec } from './codec.js';
 import { installCookieSessions } from './cookie-session.js';
-import { isHttpError, misconfigured, notSerializable, storeUnavailable } from './errors.js';
+import { isHttpError, misconfigured, notSerializable, SESSION_ERROR_CODES, storeUnavailable } from './errors.js';
 import { keysProblem, type ResolvedOptions, resolveOptions, type SessionOptions } from './options.js';
-import type { SessionRecord, SessionStore } from './store.js';
+import type { SessionRecord, SessionStore, StoreContext } from './store.js';
 
 type Ctx = ParameterizedContext<any, any, any>;
 type Inner = (ctx: Ctx, next: Next) => Promise<void>;
@@ -19,13 +19,30 @@ const JSON_ERROR = /circular structure|serialize a BigInt/;
 /**
  * Encrypted cookie sessions (default) or store sessions for Koa. Store sessions run on koa-session;
  * cookie sessions on our own per-request context with koa-session's semantics (cookie-session.ts).
- * `app.use(session({ keys }))`; everything is set up against `ctx.app` on the first request.
+ * `app.use(session({ keys }))` is set up against `ctx.app` on the first request;
+ * `session(options, app)` (or koa-session's `session(app, options)`) at once, so `ctx.session`
+ * exists before any request passed through it.
  */
-export function session(options: SessionOptions = {}): Middleware {
-  const opts = resolveOptions(options);
+export function session(options: SessionOptions, app: Koa<any, any>): Middleware;
+export function session(app: Koa<any, any>, options?: SessionOptions): Middleware;
+// last, so that `Parameters<typeof session>` is the usual `[options?]`
+export function session(options?: SessionOptions): Middleware;
+export function session(first?: SessionOptions | Koa<any, any>, second?: SessionOptions | Koa<any, any>): Middleware {
+  const [options, app] = isApp(first) ? [second, first] : [first, second];
+  if (isApp(options)) throw new TypeError('session: pass the app once, with the options: session(options, app)');
+  if (app !== undefined && !isApp(app)) throw new TypeError('session: the second argument must be a Koa app');
+  const opts = resolveOptions(options ?? {});
   const perApp = new WeakMap<Koa<any, any>, Inner>();
   let lastApp: Koa<any, any> | undefined;
   let lastInner: Inner | undefined;
+  if (app !== undefined) {
+    try {
+      perApp.set(app, install(app, opts));
+    } catch (err) {
+      // set-up problems found at factory time are the caller's mistake: a TypeError, as options are
+      throw isHttpError(err) ? new TypeError(`session: ${err.message}`) : err;
+    }
+  }
 
   return function session(ctx: Ctx, next: Next): Promise<void> {
     const app = ctx.app;
@@ -43,6 +60,15 @@ export function session(options: SessionOptions = {}): Middleware {
     lastInner = inner;
     return inner(ctx, next);
   };
+}
+
+function isApp(value: unknown): value is Koa<any, any> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { use?: unknown }).use === 'function' &&
+    typeof (value as { context?: unknown }).context === 'object'
+  );
 }
 
 /**
@@ -72,12 +98,13 @@ function cookieAttributes(opts: ResolvedOptions): Record<string, unknown> {
     rolling: opts.rolling,
     renew: opts.renew,
     httpOnly: opts.httpOnly,
-    sameSite: opts.sameSite,
     path: opts.path,
     overwrite: true,
     // Signing is ours (Keygrip sha256, inside the value), not Cookies' sha1 `.sig` cookie.
     signed: false,
   };
+  // false omits the attribute: leave it out, as koa-session's option schema takes only strings
+  if (opts.sameSite !== false) attributes.sameSite = opts.sameSite;
   if (opts.secure !== undefined) attributes.secure = opts.secure;
   if (opts.domain !== undefined) attributes.domain = opts.domain;
   return attributes;
@@ -106,12 +133,15 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
       key: opts.key,
       prefix: `${opts.key}=`,
       options: Object.freeze(cookieAttributes(opts)),
+      autoCommit: opts.autoCommit,
+      valid: opts.valid,
+      beforeSave: opts.beforeSave,
     });
   }
 
   const koaSessionOptions: Record<string, unknown> = {
     ...cookieAttributes(opts),
-    autoCommit: true,
+    autoCommit: opts.autoCommit,
     store: storeAdapter(store, opts.storeTimeout),
     externalKey: {
       get(ctx: Ctx): string | undefined {
@@ -119,16 +149,67 @@ function install(app: Koa<any, any>, opts: ResolvedOptions): Inner {
         if (!raw) return undefined;
         if (codec === undefined) return raw;
         const verified = codec.verifyId(raw);
-        if (verified === undefined) return undefined;
+        if (verified === undefined) {
+          // a cookie that does not verify is a missed session, as an id the store lacks is
+          setImmediate(() => app.emit('session:missed', { key: undefined, value: undefined, ctx }));
+          return undefined;
+        }
         if (verified.stale) (ctx as unknown as Record<symbol, boolean>)[STALE_ID] = true;
         return verified.text;
       },
       set(ctx: Ctx, id: string): void {
-        ctx.cookies.set(opts.key, codec === undefined ? id : codec.signId(id), ctx.sessionOptions);
+        const cookieOptions = ctx.sessionOptions as Record<string, unknown>;
+        const value = codec === undefined ? id : codec.signId(id);
+        // koa-session passes 'session' through; Cookies needs no maxAge for a browser-session cookie
+        if (cookieOptions.maxAge === 'session')
+          ctx.cookies.set(opts.key, value, { ...cookieOptions, maxAge: undefined });
+        else ctx.cookies.set(opts.key, value, cookieOptions);
       },
     },
   };
-  return withJsonErrors(createSession(koaSessionOptions as never, app) as Inner);
+  if (opts.valid !== undefined) koaSessionOptions.valid = opts.valid;
+  if (opts.beforeSave !== undefined) koaSessionOptions.beforeSave = opts.beforeSave;
+  if (opts.genid !== undefined) koaSessionOptions.genid = opts.genid;
+  if (opts.prefix !== undefined) koaSessionOptions.prefix = opts.prefix;
+  return withDeferredLoadErrors(app, withJsonErrors(createSession(koaSessionOptions as never, app) as Inner));
+}
+
+/** Set on ctx when koa-session's load from the store failed: reading `ctx.session` throws it. */
+const LOAD_FAILED = Symbol('koa-kit.session.loadFailed');
+
+/**
+ * koa-session loads a store session before downstream runs, so a store outage would fail every
+ * request that carries the cookie, even those that never use the session (assets, health checks).
+ * When the load fails, run downstream without a session instead: the error (a 503) surfaces only
+ * when `ctx.session` is read or assigned, and nothing is committed.
+ */
+function withDeferredLoadErrors(app: Koa<any, any>, inner: Inner): Inner {
+  const original = Object.getOwnPropertyDescriptor(app.context, 'session')!;
+  Object.defineProperty(app.context, 'session', {
+    get(this: Ctx) {
+      const failed = (this as unknown as Record<symbol, unknown>)[LOAD_FAILED];
+      if (failed !== undefined) throw failed;
+      return original.get!.call(this);
+    },
+    set(this: Ctx, value: unknown) {
+      const failed = (this as unknown as Record<symbol, unknown>)[LOAD_FAILED];
+      if (failed !== undefined) throw failed;
+      original.set!.call(this, value);
+    },
+    configurable: true,
+  });
+  return (ctx, next) => {
+    let entered = false;
+    const tracked: Next = () => {
+      entered = true;
+      return next();
+    };
+    return inner(ctx, tracked).catch((err: unknown) => {
+      if (entered || !isHttpError(err) || err.code !== SESSION_ERROR_CODES.STORE_UNAVAILABLE) throw err;
+      (ctx as unknown as Record<symbol, unknown>)[LOAD_FAILED] = err;
+      return next();
+    });
+  };
 }
 
 /**
@@ -169,15 +250,20 @@ function storeAdapter(store: SessionStore, timeout: number) {
   };
 
   return {
-    get(id: string, _maxAge: unknown, { ctx }: { ctx: Ctx }) {
-      const result = guard(() => store.get(id));
-      return result instanceof Promise ? result.then((data) => checked(data, ctx)) : checked(result, ctx);
+    get(id: string, _maxAge: unknown, context: StoreContext) {
+      const result = guard(() => store.get(id, context));
+      return result instanceof Promise
+        ? result.then((data) => checked(data, context.ctx))
+        : checked(result, context.ctx);
     },
-    set(id: string, data: SessionRecord, maxAge: unknown) {
-      return guard(() => store.set(id, data, typeof maxAge === 'number' ? maxAge : undefined));
+    set(id: string, data: SessionRecord, maxAge: unknown, context: StoreContext) {
+      // koa-session's save turns a 'session' maxAge into undefined for the rest of the request, so
+      // a second save (after regenerate()) would make a one-day cookie: keep it 'session'
+      if (data._session === true) (context.ctx.sessionOptions as Record<string, unknown>).maxAge = 'session';
+      return guard(() => store.set(id, data, typeof maxAge === 'number' ? maxAge : undefined, context));
     },
-    destroy(id: string) {
-      return guard(() => store.destroy(id));
+    destroy(id: string, context: StoreContext) {
+      return guard(() => store.destroy(id, context));
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { ParameterizedContext } from 'koa';
 import { notSerializable } from './errors.js';
 
 /** Session data as stored: a JSON-compatible object. */
@@ -9,9 +10,19 @@ export type SessionRecord = Record<string, unknown>;
  * outlives its cookie), or undefined for a browser-session cookie (`maxAge: 'session'`).
  */
 export interface SessionStore {
-  get(id: string): SessionRecord | null | undefined | Promise<SessionRecord | null | undefined>;
-  set(id: string, data: SessionRecord, maxAge: number | undefined): void | Promise<void>;
-  destroy(id: string): void | Promise<void>;
+  get(id: string, context?: StoreContext): SessionRecord | null | undefined | Promise<SessionRecord | null | undefined>;
+  set(id: string, data: SessionRecord, maxAge: number | undefined, context?: StoreContext): void | Promise<void>;
+  destroy(id: string, context?: StoreContext): void | Promise<void>;
+}
+
+/**
+ * What koa-session passes a store as its last argument: the request, and on `get`/`set` whether
+ * `rolling` is on; on `set`, `changed` is false when the save only renews an unchanged session.
+ */
+export interface StoreContext {
+  ctx: ParameterizedContext<any, any, any>;
+  rolling?: boolean;
+  changed?: boolean;
 }
 
 export function isPositiveInteger(value: unknown): value is number {

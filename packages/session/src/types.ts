@@ -25,14 +25,26 @@ export interface Session extends SessionData {
    * call it on login, before writing the user, to defeat session fixation.
    */
   regenerate(): Promise<void>;
+  /** Writes the session now if it changed (or must be renewed); with `autoCommit: false`, the only commit. */
+  manuallyCommit(): Promise<void>;
+  /** As `manuallyCommit()`; `{ save: true }` forces the write, `{ regenerate: true }` also moves it to a new id. */
+  commit(options?: { save?: boolean; regenerate?: boolean }): Promise<void>;
   /** The plain data, without koa-session's internals. */
   toJSON(): SessionData;
 }
 
+// This file is published as its own declaration file (dist/types.d.cts, see tsup.config.ts) that
+// index.d.ts and index.d.cts both import: a program that loads both (an .mts and a .cts file) must
+// see this accessor pair once, or TypeScript reports "Duplicate identifier 'session'". Keep it
+// declarations only, with no relative imports.
 declare module 'koa' {
   interface DefaultContext {
-    /** The session (@koa-kit/session); assign `null` to log out, an object to replace the data. */
-    get session(): Session | null;
+    /**
+     * The session (@koa-kit/session): reading it gives a session (a new, empty one when the request
+     * has none); assign `null` to log out (it then reads as `null` for the rest of that request, as
+     * in koa-session), an object to replace the data.
+     */
+    get session(): Session;
     set session(value: SessionData | null);
   }
 }

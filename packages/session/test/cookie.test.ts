@@ -203,9 +203,9 @@ describe('cookie sessions', () => {
   });
 
   it('takes keys from options.keys over app.keys', async () => {
-    const a = setup({ keys: ['option-key-0123456789'] }, ['app-key-0123456789']);
+    const a = setup({ keys: ['option-key-0123456789abcdef0123456789'] }, ['app-key-0123456789abcdef0123456789abcdef']);
     const cookie = await login(a.app);
-    const b = setup({}, ['option-key-0123456789']);
+    const b = setup({}, ['option-key-0123456789abcdef0123456789']);
     const res = await request(b.app.callback()).get('/me').set('Cookie', `koa.sess=${cookie}`).expect(200);
     expect(res.body.user).toBe('alice');
   });
@@ -321,8 +321,8 @@ describe('cookie sessions', () => {
 
   it('one middleware instance serves two apps, each with its own keys', async () => {
     const mw = session();
-    const a = makeApp(mw, ['key-of-app-a-0123456789']);
-    const b = makeApp(mw, ['key-of-app-b-0123456789']);
+    const a = makeApp(mw, ['key-of-app-a-0123456789abcdef0123456789']);
+    const b = makeApp(mw, ['key-of-app-b-0123456789abcdef0123456789']);
     pending.push(a.errors, b.errors);
     const cookie = await login(a.app);
     const inA = await request(a.app.callback()).get('/me').set('Cookie', `koa.sess=${cookie}`).expect(200);
@@ -335,7 +335,7 @@ describe('cookie sessions', () => {
 describe('session() options', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['options', 'nope', /options must be an object/],
-    ['unknown', { maxage: 1000 }, /unknown option "maxage"/],
+    ['unknown', { maxAgeMs: 1000 }, /unknown option "maxAgeMs"/],
     ['key', { key: 'a b' }, /"key"/],
     ['keys empty', { keys: [] }, /"keys"/],
     ['keys type', { keys: [1] }, /"keys"/],

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { memoryStore, type SessionStore, session } from '@koa-kit/session';
+import { collectAppErrors } from '@koa-kit/testing';
+import Koa from 'koa';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEYS, makeApp, sessionCookie, sleep } from './helpers.js';
@@ -214,8 +216,27 @@ describe('a failing store', () => {
       expect(Date.now() - started).toBeLessThan(1000);
       expect(res.text).toBe('Service Unavailable');
       expect(res.text).not.toContain('secret');
-      expect(hits.downstream).toBe(0);
+      // the handler ran and failed where it read ctx.session
+      expect(hits.downstream).toBe(1);
       expect(errors.take()).toMatchObject([{ status: 503, expose: false, code: 'SESSION_STORE_UNAVAILABLE' }]);
+    });
+
+    it(`a request that never reads ctx.session is answered when get() ${mode}s`, async () => {
+      const app = new Koa();
+      app.keys = KEYS;
+      const errors = collectAppErrors(app);
+      app.use(session({ store: brokenStore(mode), storeTimeout: 200 }));
+      app.use((ctx) => {
+        ctx.body = ctx.path === '/health' ? 'up' : String(ctx.session!.user);
+      });
+      const id = '00000000-0000-4000-8000-000000000000';
+      const sig = createHmac('sha256', KEYS[0]!).update(`koa.sess=${id}`).digest('base64url');
+      const health = await request(app.callback()).get('/health').set('Cookie', `koa.sess=${id}.${sig}`).expect(200);
+      expect(health.text).toBe('up');
+      expect(health.headers['set-cookie']).toBeUndefined();
+      errors.assertNone();
+      await request(app.callback()).get('/me').set('Cookie', `koa.sess=${id}.${sig}`).expect(503);
+      expect(errors.take()).toMatchObject([{ code: 'SESSION_STORE_UNAVAILABLE' }]);
     });
   }
 
