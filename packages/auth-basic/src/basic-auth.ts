@@ -53,7 +53,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function checkUsers(users: unknown): Record<string, string> {
   if (!isPlainObject(users)) throw new TypeError('"users" option must be an object of { name: password }');
-  const copy: Record<string, string> = {};
+  // No prototype: an own "__proto__" entry stays a user instead of silently setting a prototype.
+  const copy: Record<string, string> = Object.create(null);
   for (const [name, password] of Object.entries(users)) {
     if (typeof password !== 'string') throw new TypeError(`"users" option: the password of "${name}" must be a string`);
     if (name.includes(':'))

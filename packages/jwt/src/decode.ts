@@ -47,7 +47,11 @@ export function decode(token: string): { header: JwtHeader; payload: JwtPayload 
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first === -1 || second === -1 || token.indexOf('.', second + 1) !== -1) throw MALFORMED;
-  if (!SIGNATURE.test(token.slice(second + 1))) throw MALFORMED;
+  const signature = token.slice(second + 1);
+  if (!SIGNATURE.test(signature)) throw MALFORMED;
+  // Only the canonical spelling: unused low bits in the last character must be zero, so one
+  // signature has one token string (for deny-lists and the verified-token cache).
+  if (signature !== '' && Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw MALFORMED;
   const header = json(token.slice(0, first));
   if (typeof header.alg !== 'string') throw MALFORMED;
   const payload = json(token.slice(first + 1, second));

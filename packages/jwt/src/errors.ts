@@ -18,17 +18,23 @@ export const TOKEN_ERRORS = {
 } as const;
 export type TokenErrorCode = keyof typeof TOKEN_ERRORS;
 
-/** Server-side failures: 500, `expose: false`, the cause kept on `err.cause` for your logs. */
+/** Server-side failures: 500 (503 for JWKS_UNAVAILABLE), `expose: false`, the cause on `err.cause` for your logs. */
 export const SERVER_ERRORS = {
   JWT_KEY_RESOLVER_FAILED: 'The key resolver failed',
   JWT_KEY_INVALID: 'The key resolver returned an unusable key',
   JWT_REVOCATION_CHECK_FAILED: 'The revocation check failed',
+  /** 503 from `jwks()`: the key set could not be fetched and no earlier copy exists. */
+  JWKS_UNAVAILABLE: 'The key set is unavailable',
 } as const;
 export type ServerErrorCode = keyof typeof SERVER_ERRORS;
 
 /** A refusal decided during verification; turned into an HttpError unless `passthrough` is on. */
 export class Refusal {
-  constructor(readonly code: TokenErrorCode) {}
+  constructor(
+    readonly code: TokenErrorCode,
+    /** What jsonwebtoken (or the resolver) reported, for `err.cause`. */
+    readonly cause?: unknown,
+  ) {}
 }
 
 export function quote(value: string): string {
@@ -48,10 +54,13 @@ export function challenges(realm: string): Record<TokenErrorCode, string> {
   return out;
 }
 
-export function tokenError(code: TokenErrorCode, challenge: string): HttpError {
-  return createError(401, TOKEN_ERRORS[code], { code, headers: { 'WWW-Authenticate': challenge } });
+export function tokenError(code: TokenErrorCode, challenge: string, cause?: unknown): HttpError {
+  const err = createError(401, TOKEN_ERRORS[code], { code, headers: { 'WWW-Authenticate': challenge } });
+  // Not enumerable: a renderer that copies an error's own properties must not send it to the client.
+  if (cause !== undefined) Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true });
+  return err;
 }
 
-export function serverError(code: ServerErrorCode, cause: unknown): HttpError {
+export function serverError(code: Exclude<ServerErrorCode, 'JWKS_UNAVAILABLE'>, cause: unknown): HttpError {
   return createError(500, SERVER_ERRORS[code], { code, expose: false, cause });
 }

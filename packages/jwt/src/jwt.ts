@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import createError from 'http-errors';
 import jsonwebtoken, { type VerifyOptions } from 'jsonwebtoken';
 import type { Context, KoaKitUser, Middleware, Next } from 'koa';
@@ -14,11 +15,18 @@ export const DEFAULT_CACHE_MAX = 1000;
 /** Longest a verified result is reused, in seconds, even when the token lives longer. */
 export const DEFAULT_CACHE_TTL = 300;
 
-/** Resolves the verification key of a token, e.g. by `header.kid`; null or undefined for "unknown key". */
+/**
+ * Resolves the verification key of a token, e.g. by `header.kid` or by tenant from `ctx`; null or
+ * undefined (or throwing an error named `SigningKeyNotFoundError`, as jwks-rsa does) for "unknown key".
+ */
 export type KeyResolver = (
   header: JwtHeader,
   payload: JwtPayload,
+  ctx: Context,
 ) => KeyMaterial | null | undefined | Promise<KeyMaterial | null | undefined>;
+
+/** A claim matcher: a string (exact), a RegExp, or a non-empty array of them (one match suffices). */
+export type ClaimMatcher = string | RegExp | Array<string | RegExp>;
 
 /** What `jwt()` puts on `ctx.state.jwt`. Frozen: copy it to change it. */
 export interface JwtState {
@@ -35,27 +43,39 @@ export interface JwtCacheOptions {
 }
 
 export interface JwtOptions {
-  /** HMAC secret, PEM (public key, certificate or private key), JWK, KeyObject, or a resolver. */
-  secret: KeyMaterial | KeyResolver;
+  /** HMAC secret, PEM (public key, certificate or private key), JWK, KeyObject, several of them, or a resolver. */
+  secret: KeyMaterial | KeyMaterial[] | KeyResolver;
   /** Accepted `alg` values. Required; `none` is never accepted. */
   algorithms: Algorithm[];
-  issuer?: string | string[];
+  issuer?: ClaimMatcher;
   audience?: string | RegExp | Array<string | RegExp>;
-  subject?: string;
-  /** Largest accepted token age in seconds, from `iat`. */
-  maxAge?: number;
+  subject?: ClaimMatcher;
+  /** Required `jti`. */
+  jwtid?: string;
+  /** Required `nonce` (OpenID Connect ID tokens). */
+  nonce?: string;
+  /** Claims that must be present. */
+  requiredClaims?: string[];
+  /** Required `typ` header, compared without case and without an `application/` prefix. */
+  checkTyp?: string;
+  /** Largest accepted token age from `iat`: seconds, or a timespan string such as `"1h"`. */
+  maxAge?: number | string;
   /** Seconds of leeway for `exp`, `nbf` and `maxAge`. Default 0. */
   clockTolerance?: number;
   /** Leave `ctx.state.user` unset instead of refusing a missing or bad token. Default false. */
   passthrough?: boolean;
   /** Asked on every request, cache hit or not; true refuses with TOKEN_REVOKED. */
-  isRevoked?: (ctx: Context, payload: Readonly<JwtPayload>) => boolean | Promise<boolean>;
+  isRevoked?: (ctx: Context, payload: Readonly<JwtPayload>, token: string) => boolean | Promise<boolean>;
   /** Also read the token from this cookie. */
   cookie?: string;
   /** Reads the token yourself; when it returns nothing the header and cookie are tried. */
   getToken?: (ctx: Context) => string | null | undefined | Promise<string | null | undefined>;
   /** `ctx.state` key of the payload. Default `"user"`. */
   key?: string;
+  /** `ctx.state` key of the raw token string. Default: not set. */
+  tokenKey?: string;
+  /** `ctx.state` key of `{ token, header, payload }`. Default `"jwt"` (what `requireScope()` reads). */
+  jwtKey?: string;
   /** Realm of the challenge, printable ASCII. Default `"api"`. */
   realm?: string;
   /** Cache of verified results, or false. Default `{ max: 1000, ttl: 300 }`. */
@@ -90,6 +110,51 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The options `jwt()` knows; any other name is a mistake and throws. */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'secret',
+  'algorithms',
+  'issuer',
+  'audience',
+  'subject',
+  'jwtid',
+  'nonce',
+  'requiredClaims',
+  'checkTyp',
+  'maxAge',
+  'clockTolerance',
+  'passthrough',
+  'isRevoked',
+  'cookie',
+  'getToken',
+  'key',
+  'tokenKey',
+  'jwtKey',
+  'realm',
+  'cache',
+]);
+/** koa-jwt / jsonwebtoken options that are refused, and why. */
+const REFUSED_OPTIONS: Readonly<Record<string, string>> = {
+  ignoreExpiration: 'an expired token is always refused',
+  ignoreNotBefore: 'a token before its nbf is always refused',
+  clockTimestamp: 'verification always uses the current time; use "clockTolerance" for skew',
+  complete: 'the header and payload are always on ctx.state.jwt',
+  allowInvalidAsymmetricKeyTypes: 'the key must always fit the algorithm',
+  debug: 'refusal messages are fixed strings; the underlying error is on err.cause',
+};
+
+const TIMESPAN =
+  /^(\d+(?:\.\d+)?) ?(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?|y|yrs?|years?)$/i;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31557600 };
+
+/** A timespan string with a unit ("90s", "1h", "7 days"), in seconds, as jsonwebtoken's `ms` reads it. */
+function timespan(value: string): number | undefined {
+  const match = TIMESPAN.exec(value);
+  if (match === null) return undefined;
+  const unit = (match[2] as string).toLowerCase();
+  return Number(match[1]) * (UNIT_SECONDS[unit === 'ms' ? 'ms' : (unit[0] as string)] as number);
+}
+
 function seconds(name: string, value: unknown, positive: boolean): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
@@ -109,7 +174,7 @@ function codeOf(err: unknown): TokenErrorCode {
   if (message.startsWith('jwt audience invalid')) return 'TOKEN_AUDIENCE_INVALID';
   if (message.startsWith('jwt issuer invalid')) return 'TOKEN_ISSUER_INVALID';
   if (message.startsWith('jwt subject invalid')) return 'TOKEN_SUBJECT_INVALID';
-  if (/^invalid (exp|nbf) value|^iat required/.test(message)) return 'TOKEN_CLAIM_INVALID';
+  if (/^invalid (exp|nbf) value|^iat required|^jwt (jwtid|nonce) invalid/.test(message)) return 'TOKEN_CLAIM_INVALID';
   if (message === 'jwt malformed' || message === 'invalid token') return 'TOKEN_MALFORMED';
   return 'TOKEN_INVALID';
 }
@@ -146,13 +211,30 @@ function checkAudience(value: unknown): JwtOptions['audience'] {
   return Array.isArray(value) ? [...value] : (value as string | RegExp);
 }
 
-function checkIssuer(value: unknown): string | string[] | undefined {
+/** A claim check made once: true when the claim is a string matching one entry. */
+function checkMatcher(name: string, value: unknown): ((claim: unknown) => boolean) | undefined {
   if (value === undefined) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || !list.every((i) => typeof i === 'string' && i !== '')) {
-    throw new TypeError('"issuer" option must be a string or a non-empty array of strings');
+  const list = Array.isArray(value) ? [...value] : [value];
+  if (list.length === 0 || !list.every((m) => (typeof m === 'string' && m !== '') || m instanceof RegExp)) {
+    throw new TypeError(`"${name}" option must be a string, a RegExp or a non-empty array of them`);
   }
-  return Array.isArray(value) ? [...value] : (value as string);
+  const exact = new Set(list.filter((m): m is string => typeof m === 'string'));
+  // A copy without the g/y flags: a stateful lastIndex would make the test alternate.
+  const patterns = list
+    .filter((m): m is RegExp => m instanceof RegExp)
+    .map((r) => new RegExp(r.source, r.flags.replace(/[gy]/g, '')));
+  return (claim) => typeof claim === 'string' && (exact.has(claim) || patterns.some((r) => r.test(claim)));
+}
+
+/** `typ` without case and without the optional `application/` prefix (RFC 7515 4.1.9). */
+function mediaType(value: string): string {
+  const lower = value.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice(12) : lower;
+}
+
+/** A resolver's way of saying "no such key" by throwing (jwks-rsa's SigningKeyNotFoundError). */
+function isKeyNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'SigningKeyNotFoundError';
 }
 
 /**
@@ -162,24 +244,62 @@ function checkIssuer(value: unknown): string | string[] | undefined {
  */
 export function jwt(options: JwtOptions): Middleware {
   if (!isPlainObject(options)) throw new TypeError('jwt(options): options must be an object');
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const why = REFUSED_OPTIONS[name];
+    // `ignoreExpiration: false` and the like ask for what happens anyway.
+    if (why !== undefined && value === false) continue;
+    if (why !== undefined) throw new TypeError(`"${name}" option is not supported: ${why}`);
+    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`jwt(options): unknown option "${name}"`);
+  }
   const algorithms = checkAlgorithms(options.algorithms);
   const realm = options.realm ?? DEFAULT_REALM;
   if (typeof realm !== 'string' || !PRINTABLE_ASCII.test(realm)) {
     throw new TypeError('"realm" option must be a string of printable ASCII characters');
   }
   const stateKey = checkString('key', options.key) ?? 'user';
-  if (stateKey === 'jwt')
-    throw new TypeError('"key" option cannot be "jwt": ctx.state.jwt holds { token, header, payload }');
+  const jwtKey = checkString('jwtKey', options.jwtKey) ?? 'jwt';
+  const tokenKey = checkString('tokenKey', options.tokenKey);
+  for (const [name, value] of [
+    ['key', stateKey],
+    ['jwtKey', jwtKey],
+    ['tokenKey', tokenKey],
+  ] as const) {
+    if (value !== undefined && value in Object.prototype) throw new TypeError(`"${name}" option cannot be "${value}"`);
+  }
+  if (stateKey === jwtKey) {
+    throw new TypeError(
+      `"key" and "jwtKey" options cannot both be "${jwtKey}": that key holds { token, header, payload }`,
+    );
+  }
+  if (tokenKey === stateKey || tokenKey === jwtKey)
+    throw new TypeError(`"tokenKey" option must differ from "key" and "jwtKey"`);
   const cookie = checkString('cookie', options.cookie);
   const getToken = checkFunction('getToken', options.getToken);
   const isRevoked = checkFunction('isRevoked', options.isRevoked);
   const passthrough = options.passthrough ?? false;
   if (typeof passthrough !== 'boolean') throw new TypeError('"passthrough" option must be a boolean');
   const clockTolerance = seconds('clockTolerance', options.clockTolerance, false) ?? 0;
-  const maxAge = seconds('maxAge', options.maxAge, true);
-  const subject = checkString('subject', options.subject);
-  const issuer = checkIssuer(options.issuer);
+  const maxAge = seconds(
+    'maxAge',
+    typeof options.maxAge === 'string' ? (timespan(options.maxAge) ?? Number.NaN) : options.maxAge,
+    true,
+  );
+  const subjectMatches = checkMatcher('subject', options.subject);
+  const issuerMatches = checkMatcher('issuer', options.issuer);
   const audience = checkAudience(options.audience);
+  const jwtid = checkString('jwtid', options.jwtid);
+  const nonce = checkString('nonce', options.nonce);
+  const requiredClaims = options.requiredClaims;
+  if (
+    requiredClaims !== undefined &&
+    (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string' && c !== ''))
+  ) {
+    throw new TypeError('"requiredClaims" option must be an array of claim names');
+  }
+  const required = requiredClaims === undefined ? [] : [...requiredClaims];
+  const checkTyp = checkString('checkTyp', options.checkTyp);
+  const typ = checkTyp === undefined ? undefined : mediaType(checkTyp);
 
   let cache: Lru<string, Entry> | undefined;
   let ttlMs = 0;
@@ -196,29 +316,38 @@ export function jwt(options: JwtOptions): Middleware {
   // Keys: a static key is converted and checked against every algorithm now; a resolver's keys
   // are converted (memoized) and checked against the token's algorithm at verification.
   const secret = options.secret;
-  let staticKey: ReturnType<typeof toKeyObject> | undefined;
+  let staticKeys: KeyObject[] | undefined;
   let resolver: KeyResolver | undefined;
   let memo: KeyMemo | undefined;
   if (typeof secret === 'function') {
     resolver = secret as KeyResolver;
     memo = new KeyMemo('verify');
+    // A resolver that reads ctx (per-tenant keys) may answer differently per request, so a result
+    // verified for one request must not be reused for another.
+    if (resolver.length >= 3) cache = undefined;
   } else {
     if (secret === undefined || secret === null) throw new TypeError('"secret" option is required');
-    try {
-      staticKey = toKeyObject(secret, 'verify');
-    } catch (err) {
-      throw new TypeError(`"secret" option: ${(err as Error).message}`);
-    }
-    for (const alg of algorithms) {
-      const problem = keyProblem(staticKey, alg);
-      if (problem) throw new TypeError(`"secret" option does not fit "algorithms": ${problem.reason}`);
-    }
+    const materials = Array.isArray(secret) ? secret : [secret];
+    if (materials.length === 0) throw new TypeError('"secret" option must name at least one key');
+    staticKeys = materials.map((material) => {
+      let key: KeyObject;
+      try {
+        key = toKeyObject(material, 'verify');
+      } catch (err) {
+        throw new TypeError(`"secret" option: ${(err as Error).message}`);
+      }
+      for (const alg of algorithms) {
+        const problem = keyProblem(key, alg);
+        if (problem) throw new TypeError(`"secret" option does not fit "algorithms": ${problem.reason}`);
+      }
+      return key;
+    });
   }
 
   const verifyOptions: VerifyOptions = { algorithms, clockTolerance };
-  if (issuer !== undefined) verifyOptions.issuer = issuer as VerifyOptions['issuer'];
   if (audience !== undefined) verifyOptions.audience = audience as VerifyOptions['audience'];
-  if (subject !== undefined) verifyOptions.subject = subject;
+  if (jwtid !== undefined) verifyOptions.jwtid = jwtid;
+  if (nonce !== undefined) verifyOptions.nonce = nonce;
   if (maxAge !== undefined) verifyOptions.maxAge = maxAge;
   const allowed: ReadonlySet<string> = new Set(algorithms);
   const challenge = challenges(realm);
@@ -237,34 +366,64 @@ export function jwt(options: JwtOptions): Middleware {
     return entry;
   }
 
-  function check(token: string, key: ReturnType<typeof toKeyObject>): void {
-    try {
-      jsonwebtoken.verify(token, key, verifyOptions);
-    } catch (err) {
-      throw new Refusal(codeOf(err));
+  /** What is decided from the decoded token alone, before any key is looked up. */
+  function precheck(header: JwtHeader): void {
+    if (!allowed.has(header.alg)) throw new Refusal('TOKEN_ALGORITHM_NOT_ALLOWED');
+    // RFC 7515 4.1.11: no header parameter is understood as critical, so any `crit` is refused.
+    if (Object.hasOwn(header, 'crit')) throw new Refusal('TOKEN_INVALID');
+    if (typ !== undefined && (typeof header.typ !== 'string' || mediaType(header.typ) !== typ))
+      throw new Refusal('TOKEN_INVALID');
+  }
+
+  /** Signature and jsonwebtoken's claim checks, then the claims jsonwebtoken does not check. */
+  function check(token: string, keys: readonly KeyObject[], payload: JwtPayload, now: number): void {
+    for (let i = 0; ; i++) {
+      try {
+        jsonwebtoken.verify(token, keys[i] as KeyObject, verifyOptions);
+        break;
+      } catch (err) {
+        // With several keys a bad signature means "try the next key"; anything else is final.
+        if (i + 1 < keys.length && codeOf(err) === 'TOKEN_SIGNATURE_INVALID') continue;
+        throw new Refusal(codeOf(err), err);
+      }
+    }
+    // With maxAge, a future iat would stretch the accepted age (as in jose, only then: without
+    // maxAge, iat bounds nothing and a little issuer skew must not refuse fresh tokens).
+    if (maxAge !== undefined && (payload.iat as number) > now / 1000 + clockTolerance)
+      throw new Refusal('TOKEN_CLAIM_INVALID', new Error('iat is in the future'));
+    if (issuerMatches !== undefined && !issuerMatches(payload.iss)) throw new Refusal('TOKEN_ISSUER_INVALID');
+    if (subjectMatches !== undefined && !subjectMatches(payload.sub)) throw new Refusal('TOKEN_SUBJECT_INVALID');
+    for (const claim of required) {
+      if (!Object.hasOwn(payload, claim) || payload[claim] === null) throw new Refusal('TOKEN_CLAIM_INVALID');
     }
   }
 
   function verifyStatic(token: string, now: number): Entry {
     const { header, payload } = decode(token);
-    if (!allowed.has(header.alg)) throw new Refusal('TOKEN_ALGORITHM_NOT_ALLOWED');
-    check(token, staticKey as NonNullable<typeof staticKey>);
+    precheck(header);
+    check(token, staticKeys as KeyObject[], payload, now);
     return finish(token, header, payload, now);
   }
 
-  async function verifyResolved(token: string, now: number): Promise<Entry> {
+  async function verifyResolved(ctx: Context, token: string, now: number): Promise<Entry> {
     const { header, payload } = decode(token);
-    if (!allowed.has(header.alg)) throw new Refusal('TOKEN_ALGORITHM_NOT_ALLOWED');
+    precheck(header);
+    // A kid that is not a string, or names a property every object has (`__proto__`,
+    // `constructor`), would let a resolver doing `keys[header.kid]` return a non-key.
+    const kid: unknown = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid in Object.prototype))
+      throw new Refusal('TOKEN_KEY_UNKNOWN');
     let material: KeyMaterial | null | undefined;
     try {
-      material = await (resolver as KeyResolver)(header, payload);
+      material = await (resolver as KeyResolver)(header, payload, ctx);
     } catch (err) {
       if (createError.isHttpError(err)) throw err;
+      if (isKeyNotFound(err)) throw new Refusal('TOKEN_KEY_UNKNOWN', err);
       throw serverError('JWT_KEY_RESOLVER_FAILED', err);
     }
     if (material === null || material === undefined || (material as unknown) === false)
       throw new Refusal('TOKEN_KEY_UNKNOWN');
-    let key: ReturnType<typeof toKeyObject>;
+    let key: KeyObject;
     try {
       key = (memo as KeyMemo).get(material);
     } catch (err) {
@@ -278,7 +437,7 @@ export function jwt(options: JwtOptions): Middleware {
       if (problem.weak) throw serverError('JWT_KEY_INVALID', new Error(problem.reason));
       throw new Refusal('TOKEN_ALGORITHM_NOT_ALLOWED');
     }
-    check(token, key);
+    check(token, [key], payload, now);
     return finish(token, header, payload, now);
   }
 
@@ -292,9 +451,14 @@ export function jwt(options: JwtOptions): Middleware {
     return cookie === undefined ? undefined : cookieToken(ctx, cookie);
   }
 
-  /** Throws the 401, or with `passthrough` leaves a note of the realm for `requireScope()`. */
-  function refuse(ctx: Context, code: TokenErrorCode): void {
-    if (!passthrough) throw tokenError(code, challenge[code]);
+  /**
+   * Throws the 401 (the underlying error on `err.cause`), or with `passthrough` leaves it on
+   * `ctx.state.jwtOriginalError` (koa-jwt's name) and a note of the realm for `requireScope()`.
+   */
+  function refuse(ctx: Context, code: TokenErrorCode, cause?: unknown): void {
+    const err = tokenError(code, challenge[code], cause);
+    if (!passthrough) throw err;
+    ctx.state.jwtOriginalError = err;
     (ctx as unknown as Record<symbol, string>)[REALM] = realm;
   }
 
@@ -318,17 +482,17 @@ export function jwt(options: JwtOptions): Middleware {
     }
     if (entry === undefined) {
       try {
-        entry = resolver === undefined ? verifyStatic(token, now) : await verifyResolved(token, now);
+        entry = resolver === undefined ? verifyStatic(token, now) : await verifyResolved(ctx, token, now);
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
-        refuse(ctx, err.code);
+        refuse(ctx, err.code, err.cause);
         return next();
       }
     }
     if (isRevoked !== undefined) {
       let revoked: boolean;
       try {
-        revoked = await isRevoked(ctx, entry.state.payload);
+        revoked = await isRevoked(ctx, entry.state.payload, token);
       } catch (err) {
         throw serverError('JWT_REVOCATION_CHECK_FAILED', err);
       }
@@ -337,8 +501,10 @@ export function jwt(options: JwtOptions): Middleware {
         return next();
       }
     }
-    ctx.state[stateKey] = entry.state.payload as KoaKitUser;
-    ctx.state.jwt = entry.state;
+    // A shallow copy: the app may decorate ctx.state.user; the cached payload stays frozen.
+    ctx.state[stateKey] = { ...entry.state.payload } as KoaKitUser;
+    ctx.state[jwtKey] = entry.state;
+    if (tokenKey !== undefined) ctx.state[tokenKey] = token;
     return next();
   };
 }

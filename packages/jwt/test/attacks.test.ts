@@ -212,6 +212,49 @@ const ATTACKS: Array<[string, () => Middleware, () => string, string]> = [
   ],
   ['four segments', hsVerifier, () => `${sign({}, SECRET, { algorithm: 'HS256' })}.x`, 'TOKEN_MALFORMED'],
   [
+    'RS256 signature with its last character changed in the unused bits (non-canonical base64url)',
+    rsVerifier,
+    () => {
+      const token = good();
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      return token.slice(0, -1) + alphabet[alphabet.indexOf(token.at(-1) as string) ^ 1];
+    },
+    'TOKEN_MALFORMED',
+  ],
+  [
+    'a validly signed token with an unknown crit header',
+    hsVerifier,
+    () => forge({ alg: 'HS256', crit: ['b64'], b64: false }, { sub: 'admin' }, SECRET),
+    'TOKEN_INVALID',
+  ],
+  [
+    'iat a year in the future against maxAge 60',
+    () => jwt({ secret: SECRET, algorithms: ['HS256'], maxAge: 60 }),
+    () => forge({ alg: 'HS256' }, { sub: 'admin', iat: now() + 365 * 86400 }, SECRET),
+    'TOKEN_CLAIM_INVALID',
+  ],
+  ...['__proto__', 'constructor', 'toString'].map((kid): [string, () => Middleware, () => string, string] => [
+    `kid ${kid} against a resolver doing keys[header.kid]`,
+    () => {
+      const keys: Record<string, string> = { k1: rsa.publicPem };
+      return jwt({ secret: (header) => keys[header.kid as string], algorithms: ['RS256'] });
+    },
+    () => sign({ sub: 'admin' }, rsa.privateKey, { algorithm: 'RS256', keyid: kid }),
+    'TOKEN_KEY_UNKNOWN',
+  ]),
+  [
+    'another jti than the one required',
+    () => jwt({ secret: SECRET, algorithms: ['HS256'], jwtid: 'expected' }),
+    () => sign({ sub: 'admin' }, SECRET, { algorithm: 'HS256', jwtid: 'other' }),
+    'TOKEN_CLAIM_INVALID',
+  ],
+  [
+    'a typ other than the one required',
+    () => jwt({ secret: SECRET, algorithms: ['HS256'], checkTyp: 'at+jwt' }),
+    () => forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin' }, SECRET),
+    'TOKEN_INVALID',
+  ],
+  [
     'standard base64 instead of base64url',
     hsVerifier,
     () => `${Buffer.from('{"alg":"HS256"}>>>').toString('base64')}.e30.x`,

@@ -1,5 +1,5 @@
 // Compile-time checks, run by `npx tsc -p tsconfig.json --noEmit` (the repository typecheck).
-import { type JwtState, jwt, sign } from '@koa-kit/jwt';
+import { type JwtState, jwks, jwt, sign } from '@koa-kit/jwt';
 import Koa from 'koa';
 
 const app = new Koa();
@@ -21,3 +21,13 @@ jwt({ secret: 'x' });
 jwt({ secret: 'x', algorithms: ['none'] });
 // @ts-expect-error an algorithm is required to sign
 sign({ sub: 'a' }, 'x', {});
+
+// The resolver gets ctx, isRevoked gets the raw token, jwks() is a resolver.
+jwt({
+  secret: (_header, _payload, ctx) => (ctx.get('x-tenant') === 'a' ? 'x'.repeat(32) : null),
+  algorithms: ['HS256'],
+  isRevoked: (_ctx, _payload, token: string) => token === '',
+});
+jwt({ secret: jwks({ uri: 'https://id.example/jwks.json' }), algorithms: ['RS256'], issuer: /^https:\/\/id\./ });
+// @ts-expect-error ignoreExpiration is refused
+jwt({ secret: 'x'.repeat(32), algorithms: ['HS256'], ignoreExpiration: true });
