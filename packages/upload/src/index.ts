@@ -6,6 +6,7 @@ export {
   UploadErrorCode,
   type UploadedFile,
   type UploadField,
+  type UploadFileInfo,
   type UploadLimits,
   type UploadOptions,
   type UploadState,
@@ -14,12 +15,17 @@ export {
 export {
   DEFAULT_CLEANUP_INTERVAL,
   DEFAULT_EXPIRES_IN,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONCURRENT_UPLOADS,
   DEFAULT_MAX_SIZE,
   type FinishedUpload,
+  type ResumableUploadAction,
   ResumableUploadErrorCode,
   type ResumableUploadInfo,
   type ResumableUploadOptions,
   resumableUpload,
+  type StoredUploadInfo,
+  type UploadCreateResult,
   type UploadLock,
   type UploadLocker,
 } from './tus.js';
@@ -32,6 +38,12 @@ declare module 'koa' {
     files?: UploadedFile[] | Record<string, UploadedFile[]>;
     /** Text fields of a multipart form (set by `upload()`), or what a body parser put there. */
     body?: any;
+  }
+  interface DefaultContext {
+    /** `ctx.request.file`, where @koa/multer puts it too. */
+    file?: UploadedFile;
+    /** `ctx.request.files`, where @koa/multer puts them too. */
+    files?: UploadedFile[] | Record<string, UploadedFile[]>;
   }
   interface DefaultState {
     /** Set by `upload()`: every file of the request, whatever the shape. */

@@ -29,6 +29,14 @@ export interface UploadedFile {
   path: string;
 }
 
+/** A file as `fileFilter` sees it, before its bytes are read. All of it comes from the client. */
+export interface UploadFileInfo {
+  fieldname: string;
+  originalname: string;
+  encoding: string;
+  mimetype: string;
+}
+
 /** Limits of one multipart request. Counts are numbers of items, sizes are bytes. */
 export interface UploadLimits {
   /** Largest file, in bytes. Default 10 MiB. */
@@ -80,6 +88,20 @@ export interface UploadOptions {
    * is finished, so a handler keeps a file by moving it (`fs.rename`) or by setting `keep: true`.
    */
   keep?: boolean;
+  /**
+   * Decides per file, after `accept`: `true` keeps it, `false` skips it (its bytes are read and dropped),
+   * a thrown HttpError (or Error with a 4xx/5xx `status`) refuses the request with it; anything else
+   * refuses with 415 `FILE_TYPE_NOT_ACCEPTED`. Called before any byte of the file is written.
+   */
+  fileFilter?: (ctx: Context, file: UploadFileInfo) => boolean | Promise<boolean>;
+  /**
+   * The file's path under `dest`, e.g. `${user}/${randomUUID()}.pdf` (folders are created). Segments are
+   * letters, digits, `.`, `_`, `-`, never starting with `.`; anything else is a 500 `UPLOAD_HOOK_FAILED`.
+   * Default: a random hex name. An existing file at that path is overwritten.
+   */
+  filename?: (ctx: Context, file: UploadFileInfo) => string | Promise<string>;
+  /** How long the body may send nothing, in milliseconds, before 408 (the files are removed). Default 30 s; `0`: off. */
+  idleTimeout?: number;
 }
 
 /** What `upload()` puts on `ctx.state.upload`. */
@@ -103,6 +125,8 @@ export const UploadErrorCode = {
   notMultipart: 'NOT_MULTIPART',
   typeNotAccepted: 'FILE_TYPE_NOT_ACCEPTED',
   aborted: 'UPLOAD_ABORTED',
+  idleTimeout: 'UPLOAD_IDLE_TIMEOUT',
+  hookFailed: 'UPLOAD_HOOK_FAILED',
   storageFailed: 'UPLOAD_STORAGE_FAILED',
 } as const;
 
@@ -114,6 +138,7 @@ export const DEFAULT_UPLOAD_LIMITS = {
   fieldNameSize: 100,
 } as const;
 
+const DEFAULT_BODY_IDLE_TIMEOUT = 30 * 1000;
 /** Bytes of boundary and part headers allowed per part when `bodySize` is derived. */
 const PART_OVERHEAD = 1024;
 const FIELD_NESTING_DEPTH = 5;
@@ -236,7 +261,15 @@ export function upload(options: UploadOptions = {}): Middleware {
     throw new TypeError('"keep" option must be a boolean');
   }
   const keep = options.keep ?? false;
+  const idleTimeout = options.idleTimeout ?? DEFAULT_BODY_IDLE_TIMEOUT;
+  if (typeof idleTimeout !== 'number' || !Number.isSafeInteger(idleTimeout) || idleTimeout < 0) {
+    throw new TypeError('"idleTimeout" option must be a non-negative integer');
+  }
   const accepts = compileAccept(options.accept);
+  const { fileFilter } = options;
+  if (fileFilter !== undefined && typeof fileFilter !== 'function') {
+    throw new TypeError('"fileFilter" option must be a function');
+  }
   const limits0 = options.limits;
   const shape = checkShape(
     options,
@@ -252,7 +285,34 @@ export function upload(options: UploadOptions = {}): Middleware {
   );
 
   mkdirSync(dest, { recursive: true });
-  const storage = new TrackingDiskStorage(path.resolve(dest));
+  const { filename } = options;
+  if (filename !== undefined && typeof filename !== 'function') {
+    throw new TypeError('"filename" option must be a function');
+  }
+  const storage = new TrackingDiskStorage(
+    path.resolve(dest),
+    filename
+      ? async (req, file: UploadFileInfo) => {
+          const ctx = contexts.get(req);
+          if (!ctx) return undefined;
+          let chosen: unknown;
+          try {
+            chosen = await filename(ctx, {
+              fieldname: file.fieldname,
+              originalname: file.originalname,
+              encoding: file.encoding,
+              mimetype: file.mimetype,
+            });
+          } catch (error) {
+            throw hookError(error);
+          }
+          if (!isSafeRelativePath(chosen)) {
+            throw httpError(500, UploadErrorCode.hookFailed, 'filename returned an unsafe path');
+          }
+          return chosen;
+        }
+      : undefined,
+  );
 
   const instance = multer({
     storage: storage as any,
@@ -267,13 +327,36 @@ export function upload(options: UploadOptions = {}): Middleware {
       fieldNestingDepth: FIELD_NESTING_DEPTH,
       fieldArrayIndexLimit: FIELD_ARRAY_INDEX_LIMIT,
     } as any,
-    fileFilter: accepts
-      ? (_req: unknown, file: { mimetype: string; originalname: string }, cb: (err: any, ok?: boolean) => void) => {
-          if (accepts(file.mimetype, file.originalname)) cb(null, true);
-          else cb(httpError(415, UploadErrorCode.typeNotAccepted, 'File type not accepted'));
-        }
-      : undefined,
-    streamHandler: countBody(limits.bodySize),
+    fileFilter:
+      accepts || fileFilter
+        ? (req: object, file: UploadFileInfo, cb: (err: any, ok?: boolean) => void) => {
+            if (accepts && !accepts(file.mimetype, file.originalname)) {
+              cb(httpError(415, UploadErrorCode.typeNotAccepted, 'File type not accepted'));
+              return;
+            }
+            const ctx = contexts.get(req);
+            if (!fileFilter || !ctx) {
+              cb(null, true);
+              return;
+            }
+            const info: UploadFileInfo = {
+              fieldname: file.fieldname,
+              originalname: file.originalname,
+              encoding: file.encoding,
+              mimetype: file.mimetype,
+            };
+            Promise.resolve()
+              .then(() => fileFilter(ctx, info))
+              .then(
+                (verdict) =>
+                  verdict === true || verdict === false
+                    ? cb(null, verdict)
+                    : cb(httpError(415, UploadErrorCode.typeNotAccepted, 'File type not accepted')),
+                (error: unknown) => cb(hookError(error)),
+              );
+          }
+        : undefined,
+    streamHandler: countBody(limits.bodySize, idleTimeout),
     // busboy's defaults (16 KiB) cut the body into small pieces and pause often; 1 MiB keeps memory flat.
     highWaterMark: PARSER_HWM,
     fileHwm: PARSER_HWM,
@@ -325,6 +408,7 @@ export function upload(options: UploadOptions = {}): Middleware {
     }
     sendContinue(ctx.req);
     const files = storage.begin(ctx.req);
+    contexts.set(ctx.req, ctx);
     let parsed = false;
     try {
       await parse(ctx, () => {
@@ -334,7 +418,10 @@ export function upload(options: UploadOptions = {}): Middleware {
       });
     } catch (err) {
       await files.removeAll();
-      throw parsed ? err : mapError(err, ctx);
+      const refusal = parsed ? err : mapError(err, ctx);
+      // The rest of a refused body must not be read as the next request on this connection.
+      if (!ctx.req.complete && isHttpError(refusal)) refusal.headers = { ...refusal.headers, Connection: 'close' };
+      throw refusal;
     }
     if (!keep) {
       if (ctx.res.writableFinished || ctx.res.destroyed) void files.removeAll();
@@ -343,9 +430,26 @@ export function upload(options: UploadOptions = {}): Middleware {
   };
 }
 
-/** multer's stream handler, plus a byte count for bodies sent without `Content-Length`. */
-function countBody(max: number) {
+/** multer's stream handler, plus a byte count for bodies sent without `Content-Length` and an idle timer. */
+function countBody(max: number, idleTimeout: number) {
   return function pipeBody(req: Readable & { headers: Record<string, unknown> }, busboy: Writable): void {
+    if (idleTimeout > 0) {
+      const timer = setTimeout(() => {
+        const err = httpError(408, UploadErrorCode.idleTimeout, 'Upload body idle for too long');
+        busboy.destroy(err);
+        // multer answers an error only once the body is drained, which an idle client never lets happen.
+        idleRefusals.get(req)?.(err);
+      }, idleTimeout);
+      const refresh = () => timer.refresh();
+      req.on('data', refresh);
+      const done = () => {
+        clearTimeout(timer);
+        req.off('data', refresh);
+      };
+      req.once('end', done);
+      req.once('close', done);
+      busboy.once('close', done);
+    }
     if (req.headers['content-length'] === undefined) {
       let received = 0;
       const count = (chunk: Buffer) => {
@@ -361,18 +465,56 @@ function countBody(max: number) {
   };
 }
 
+const PATH_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
+
+/** A relative path of plain segments (no `..`, no dotfiles, no separators but `/`), at most 16 deep. */
+function isSafeRelativePath(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 1024) return false;
+  const segments = value.split('/');
+  return segments.length <= 16 && segments.every((segment) => PATH_SEGMENT.test(segment));
+}
+
+/** The Koa context of each request multer parses (multer's hooks get the Node request). */
+const contexts = new WeakMap<object, Context>();
+
+/** An app hook's error as the client gets it: its own HttpError (or 4xx/5xx Error), else a hidden 500. */
+function hookError(error: unknown): unknown {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (isHttpError(error)) return error;
+  if (error instanceof Error && Number.isInteger(status) && (status as number) >= 400 && (status as number) < 600) {
+    const e = error as Error & { code?: unknown; expose?: boolean; status: number };
+    return httpError(
+      e.status,
+      typeof e.code === 'string' ? e.code : UploadErrorCode.typeNotAccepted,
+      e.message,
+      undefined,
+      e,
+    );
+  }
+  return httpError(500, UploadErrorCode.hookFailed, 'Upload hook failed', undefined, error);
+}
+
+/** How the idle timer of a request refuses it without waiting for multer (set while multer runs). */
+const idleRefusals = new WeakMap<object, (err: unknown) => void>();
+
 type NodeMiddleware = (req: any, res: any, callback: (err?: unknown) => void) => void;
 
 /** What @koa/multer does: run multer's middleware, then move what it parsed onto `ctx.request`. */
 function asKoa(middleware: NodeMiddleware): (ctx: Context, next: () => Promise<void>) => Promise<void> {
   return async (ctx, next) => {
-    await new Promise<void>((resolve, reject) => {
-      middleware(ctx.req, ctx.res, (err) => (err ? reject(err) : resolve()));
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        idleRefusals.set(ctx.req, reject);
+        middleware(ctx.req, ctx.res, (err) => (err ? reject(err) : resolve()));
+      });
+    } finally {
+      idleRefusals.delete(ctx.req);
+    }
     const req = ctx.req as typeof ctx.req & { body?: unknown; file?: UploadedFile; files?: unknown };
     ctx.request.body = req.body;
-    if (req.file) ctx.request.file = req.file;
-    if (req.files) ctx.request.files = req.files as UploadedFile[];
+    // On ctx too, where @koa/multer puts them.
+    if (req.file) ctx.request.file = ctx.file = req.file;
+    if (req.files) ctx.request.files = ctx.files = req.files as UploadedFile[];
     delete req.body;
     delete req.file;
     delete req.files;

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
 import multer from 'multer';
 
 /** The slice of multer's StorageEngine contract we use. */
@@ -34,6 +37,11 @@ export class RequestFiles {
   }
 }
 
+/** multer's own default: 16 random bytes, hex. */
+function randomName(): string {
+  return randomBytes(16).toString('hex');
+}
+
 const tracked = new WeakMap<IncomingMessage, RequestFiles>();
 
 /**
@@ -43,8 +51,27 @@ const tracked = new WeakMap<IncomingMessage, RequestFiles>();
 export class TrackingDiskStorage implements Engine {
   private readonly disk: Engine;
 
-  constructor(readonly destination: string) {
-    this.disk = multer.diskStorage({ destination }) as unknown as Engine;
+  /** `name` gives a file's path under `destination` (already checked), or undefined for a random name. */
+  constructor(
+    readonly destination: string,
+    name?: (req: IncomingMessage, file: any) => Promise<string | undefined>,
+  ) {
+    this.disk = multer.diskStorage(
+      (name
+        ? {
+            destination,
+            filename: (req: IncomingMessage, file: any, cb: (err: any, filename?: string) => void) => {
+              name(req, file)
+                .then(async (chosen) => {
+                  if (chosen === undefined) return randomName();
+                  await mkdir(path.dirname(path.join(destination, chosen)), { recursive: true });
+                  return chosen;
+                })
+                .then((chosen) => cb(null, chosen), cb);
+            },
+          }
+        : { destination }) as any,
+    ) as unknown as Engine;
   }
 
   begin(req: IncomingMessage): RequestFiles {

@@ -40,6 +40,7 @@ export type KitUpload = Upload & { concat?: string };
 export const STORE_ERRORS = {
   CHECKSUM_MISMATCH: { status_code: 460, body: 'Checksum Mismatch\n' },
   FINAL_UPLOAD_PATCH: { status_code: 403, body: 'A final upload cannot be patched\n' },
+  IDLE_TIMEOUT: { status_code: 408, body: 'Upload body idle for too long\n' },
 } as const;
 
 /** Upload as stored in the `.json` record next to the file. */
@@ -54,22 +55,31 @@ interface StoredUpload {
 const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'sha512', 'md5'] as const;
 export const SUPPORTED_CHECKSUMS: readonly string[] = CHECKSUM_ALGORITHMS;
 
+/** The ids uploads get (16 random bytes, hex); nothing else is a file of ours. */
+export const ID_FORMAT = /^[0-9a-f]{32}$/;
+
 /**
  * @tus/file-store's FileStore plus the checksum and concatenation extensions, and an expiration sweep
- * that leaves finished uploads alone (the base compares the size with the offset of the record, which
- * is always 0, so it would delete finished files too).
+ * over every record, finished or not.
  */
 export class KitFileStore extends FileStore {
   private readonly maxSize: number;
+  private readonly idleTimeout: number;
   /**
    * The request holding each upload's lock (set by `lockerFor`). @tus/server calls the store with an
    * id, never the request; under the lock, the id names exactly one request.
    */
   readonly owners = new Map<string, TusRequest>();
 
-  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; maxSize?: number }) {
+  constructor(options: {
+    directory: string;
+    expirationPeriodInMilliseconds: number;
+    maxSize?: number;
+    idleTimeout?: number;
+  }) {
     super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
     this.maxSize = options.maxSize ?? 0;
+    this.idleTimeout = options.idleTimeout ?? 0;
     this.extensions = [...this.extensions, 'checksum', 'concatenation'];
   }
 
@@ -79,6 +89,7 @@ export class KitFileStore extends FileStore {
   }
 
   filePath(id: string): string {
+    if (!ID_FORMAT.test(id)) throw ERRORS.FILE_NOT_FOUND;
     const file = path.join(this.directory, id);
     const rel = path.relative(this.directory, file);
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || rel.includes(path.sep)) {
@@ -93,6 +104,7 @@ export class KitFileStore extends FileStore {
   }
 
   override async getUpload(id: string): Promise<KitUpload> {
+    if (!ID_FORMAT.test(id)) throw ERRORS.FILE_NOT_FOUND;
     const record = (await this.configstore.get(id)) as StoredUpload | undefined;
     if (!record) throw ERRORS.FILE_NOT_FOUND;
     const file = this.filePath(id);
@@ -174,6 +186,17 @@ export class KitFileStore extends FileStore {
     const hash: Hash | undefined = checksum ? createHash(checksum.algorithm) : undefined;
     const writer = new PositionalWriter(this.filePath(id), offset, limit, ERRORS.ERR_MAX_SIZE_EXCEEDED, hash);
     let aborted = false;
+    let idle = false;
+    // A body that stops arriving holds a descriptor and the lock: stop reading it (what arrived stays).
+    const idleTimer =
+      this.idleTimeout > 0
+        ? setTimeout(() => {
+            idle = true;
+            stop();
+          }, this.idleTimeout)
+        : undefined;
+    const onData = () => idleTimer?.refresh();
+    if (idleTimer) req.on('data', onData);
     const stop = () => {
       req.unpipe(writer);
       if (!writer.writableEnded) writer.end();
@@ -200,9 +223,9 @@ export class KitFileStore extends FileStore {
         if (checksum) await truncate(this.filePath(id), offset).catch(() => {});
         throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : aborted ? ERRORS.ABORTED : ERRORS.FILE_WRITE_ERROR;
       }
-      if (aborted) {
+      if (aborted || idle) {
         if (checksum) await truncate(this.filePath(id), offset).catch(() => {});
-        throw ERRORS.ABORTED;
+        throw idle ? STORE_ERRORS.IDLE_TIMEOUT : ERRORS.ABORTED;
       }
       if (hash && !hash.digest().equals(checksum!.digest)) {
         // Discard the chunk: the offset stays where the request started.
@@ -211,6 +234,8 @@ export class KitFileStore extends FileStore {
       }
       return offset + writer.written;
     } finally {
+      clearTimeout(idleTimer);
+      req.off('data', onData);
       req.unpipe(writer);
       req.off('error', onRequestError);
       req.off('close', onRequestClose);
@@ -258,14 +283,8 @@ export class KitFileStore extends FileStore {
     for (const id of await this.configstore.list()) {
       const record = (await this.configstore.get(id)) as StoredUpload | undefined;
       if (!record?.creation_date || now <= Date.parse(record.creation_date) + expiration) continue;
-      const size = await stat(this.filePath(id)).then(
-        (s) => s.size,
-        () => undefined,
-      );
-      // A finished upload belongs to the app now (onUploadFinish handed it over): leave it.
-      if (size !== undefined && record.size !== undefined && size === record.size && record.concat !== 'partial') {
-        continue;
-      }
+      // Finished uploads go too: onUploadFinish had the file to move it; what stays would stay forever.
+      if (!ID_FORMAT.test(id)) continue;
       await this.discard(id);
       deleted += 1;
     }

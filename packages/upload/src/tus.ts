@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { MemoryLocker, Server } from '@tus/server';
-import { ERRORS, EXPOSED_HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
+import { ERRORS, HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
 import type { Context, Middleware, Next } from 'koa';
 import { httpError, isHttpError } from './errors.js';
-import { KitFileStore, STORE_ERRORS, SUPPORTED_CHECKSUMS, type TusRequest } from './tus-store.js';
+import {
+  ID_FORMAT,
+  KitFileStore,
+  type KitUpload,
+  STORE_ERRORS,
+  SUPPORTED_CHECKSUMS,
+  type TusRequest,
+} from './tus-store.js';
 
 /** An upload being created, as `onUploadCreate` sees it. */
 export interface ResumableUploadInfo {
@@ -16,6 +23,24 @@ export interface ResumableUploadInfo {
   metadata: Record<string, string | null>;
   /** `'partial'` for a piece of a parallel upload, `'final'` for the concatenation of pieces. */
   concat: 'partial' | 'final' | undefined;
+}
+
+/** What `onUploadCreate` may return: metadata to store instead of the client's. */
+export interface UploadCreateResult {
+  metadata?: Record<string, string>;
+}
+
+/** What a request does to an existing upload, as `authorize` sees it. */
+export type ResumableUploadAction = 'head' | 'patch' | 'delete' | 'concatenate';
+
+/** An existing upload, as `authorize` sees it. */
+export interface StoredUploadInfo {
+  id: string;
+  size: number | undefined;
+  /** Bytes received so far. */
+  offset: number;
+  /** The stored metadata (the client's, or what `onUploadCreate` returned). */
+  metadata: Record<string, string | null>;
 }
 
 /** A finished upload, handed to `onUploadFinish`. */
@@ -58,14 +83,45 @@ export interface ResumableUploadOptions {
   expiresIn?: number;
   /** Least time between two sweeps of expired uploads, in milliseconds, run on a request. Default 1 h; `0`: never. */
   cleanupInterval?: number;
+  /** How long a PATCH body may send nothing, in milliseconds, before 408 (the bytes received stay). Default 30 s; `0`: off. */
+  idleTimeout?: number;
+  /** Most upload bodies (PATCH, creation-with-upload) one client sends at once; more are 429. Default 10; `0`: no cap. */
+  maxConcurrentUploads?: number;
+  /** Who a client is, for `maxConcurrentUploads`. Default `ctx.ip` (trust proxies with `app.proxy` only). */
+  clientId?: (ctx: Context) => string;
   /** Send `Location` as a path instead of an absolute URL. Default `false`. */
   relativeLocation?: boolean;
+  /**
+   * Public origin clients reach the app at (`https://uploads.example.com`): `Location` is built from it
+   * instead of `Host` / `X-Forwarded-*`. Default: the request's origin when it is http(s) with a
+   * well-formed host, else a path.
+   */
+  baseUrl?: string;
   /** Origins allowed to read responses cross-origin (CORS). Default: any origin (`*`), without credentials. */
   allowedOrigins?: readonly string[];
+  /** Request headers a browser may send cross-origin, added to the tus ones (`Upload-Checksum` included). */
+  allowedHeaders?: readonly string[];
+  /** Response headers a browser may read cross-origin, added to the tus ones (`Upload-Expires` included). */
+  exposedHeaders?: readonly string[];
+  /** Send `Access-Control-Allow-Credentials: true` (cookies cross-origin). Needs `allowedOrigins`. Default `false`. */
+  allowedCredentials?: boolean;
   /** Locker shared by the processes serving uploads. Default: in-memory, for one process. */
   locker?: UploadLocker;
-  /** Called before an upload is created; throw an HttpError (e.g. 403, 422) to refuse it. */
-  onUploadCreate?: (ctx: Context, upload: ResumableUploadInfo) => void | Promise<void>;
+  /**
+   * Called before an upload is created; throw an HttpError (e.g. 403, 422) to refuse it. Return
+   * `{ metadata }` to store that metadata instead of the client's (for example an owner for `authorize`).
+   */
+  onUploadCreate?: (
+    ctx: Context,
+    upload: ResumableUploadInfo,
+    // biome-ignore lint/suspicious/noConfusingVoidType: an async hook that returns nothing is Promise<void>
+  ) => void | UploadCreateResult | Promise<void | UploadCreateResult>;
+  /**
+   * Decides whether this request may touch an existing upload (`head`, `patch`, `delete`, or
+   * `concatenate` for each partial of a final upload). Anything but `true` refuses, as if the upload did
+   * not exist (404 `UPLOAD_NOT_FOUND`; 400 `UPLOAD_CONCAT_INVALID` for a partial).
+   */
+  authorize?: (ctx: Context, action: ResumableUploadAction, upload: StoredUploadInfo) => boolean | Promise<boolean>;
   /**
    * Called when an upload has all its bytes, before the client gets its answer. Throw to refuse the file:
    * the upload is removed and the client gets the error.
@@ -94,6 +150,8 @@ export const ResumableUploadErrorCode = {
   checksumUnsupported: 'CHECKSUM_ALGORITHM_UNSUPPORTED',
   checksumMismatch: 'CHECKSUM_MISMATCH',
   aborted: 'UPLOAD_ABORTED',
+  tooManyUploads: 'UPLOAD_CONCURRENCY_LIMIT',
+  idleTimeout: 'UPLOAD_IDLE_TIMEOUT',
   lockTimeout: 'UPLOAD_LOCK_TIMEOUT',
   refused: 'UPLOAD_REFUSED',
   hookFailed: 'UPLOAD_HOOK_FAILED',
@@ -120,18 +178,53 @@ const TUS_CODES = new Map<unknown, string>([
   [ERRORS.UNSUPPORTED_EXPIRATION_EXTENSION, C.extensionUnsupported],
   [STORE_ERRORS.CHECKSUM_MISMATCH, C.checksumMismatch],
   [STORE_ERRORS.FINAL_UPLOAD_PATCH, C.finalImmutable],
+  [STORE_ERRORS.IDLE_TIMEOUT, C.idleTimeout],
 ]);
 
 export const DEFAULT_MAX_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_EXPIRES_IN = 24 * 60 * 60 * 1000;
 export const DEFAULT_CLEANUP_INTERVAL = 60 * 60 * 1000;
+/** How long an upload body may send nothing before it is answered 408, in milliseconds. */
+export const DEFAULT_IDLE_TIMEOUT = 30 * 1000;
+export const DEFAULT_MAX_CONCURRENT_UPLOADS = 10;
 
 /** Thrown inside @tus/server when an app hook failed; the hook's own error is kept on the request. */
 const HOOK_FAILED = { status_code: 500, body: 'Upload hook failed\n' };
 /** Headers @tus/server would read itself; the Location is built from Koa's view of the request instead. */
 const DROPPED_HEADERS = new Set(['forwarded', 'x-forwarded-proto', 'x-forwarded-host']);
 const CHECKSUM_HEADER = /^([a-z0-9-]+) ([A-Za-z0-9+/]+={0,2})$/;
-const ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
+/** The ids this middleware issues (16 random bytes, hex): nothing else touches the file system. */
+const ID = ID_FORMAT;
+const newId = (): string => randomBytes(16).toString('hex');
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A host as `Location` may carry it: a name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/** tus headers a browser sends or reads, plus the checksum and expiration extensions' (the forwarding headers are left out). */
+const TUS_REQUEST_HEADERS: string[] = [
+  ...HEADERS.filter((h) => !/^(x-forwarded-|forwarded$)/i.test(h)),
+  'Upload-Checksum',
+];
+const TUS_RESPONSE_HEADERS: string[] = TUS_REQUEST_HEADERS.concat('Upload-Expires', 'Tus-Checksum-Algorithm');
+const KNOWN_OPTIONS = new Set([
+  'path',
+  'directory',
+  'maxSize',
+  'expiresIn',
+  'cleanupInterval',
+  'idleTimeout',
+  'maxConcurrentUploads',
+  'clientId',
+  'relativeLocation',
+  'baseUrl',
+  'allowedOrigins',
+  'allowedHeaders',
+  'exposedHeaders',
+  'allowedCredentials',
+  'locker',
+  'onUploadCreate',
+  'onUploadFinish',
+  'authorize',
+]);
 /** A path prefix: one leading slash, never `//` (a protocol-relative URL would point at another host). */
 const PREFIX = /^\/(?!\/)[^\s?#\\]*$/;
 
@@ -149,6 +242,51 @@ function nonNegativeInteger(value: unknown, name: string, fallback: number): num
   return value;
 }
 
+function headerList(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((h) => typeof h !== 'string' || !HEADER_NAME.test(h))) {
+    throw new TypeError(`"${name}" option must be an array of header names`);
+  }
+  return [...value];
+}
+
+function checkBaseUrl(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.pathname !== '/' ||
+    (value as string).includes('?') ||
+    (value as string).includes('#')
+  ) {
+    throw new TypeError('"baseUrl" option must be an http(s) origin such as "https://uploads.example.com"');
+  }
+  return url.origin;
+}
+
+/** The metadata an `onUploadCreate` returned, when it returned some (string values only). */
+function metadataOf(result: unknown): Record<string, string> | undefined {
+  const metadata = (result as { metadata?: unknown } | null | undefined)?.metadata;
+  if (metadata === undefined) return undefined;
+  if (!isPlainObject(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+    throw new TypeError('onUploadCreate must return { metadata } with string values');
+  }
+  return { ...metadata } as Record<string, string>;
+}
+
+function hasBody(ctx: Context): boolean {
+  const length = ctx.get('content-length');
+  return ctx.get('transfer-encoding') !== '' || (length !== '' && length !== '0');
+}
+
 function checkHook(value: unknown, name: string): void {
   if (value !== undefined && typeof value !== 'function') throw new TypeError(`"${name}" option must be a function`);
 }
@@ -161,6 +299,9 @@ function checkHook(value: unknown, name: string): void {
  */
 export function resumableUpload(options: ResumableUploadOptions): Middleware {
   if (!isPlainObject(options)) throw new TypeError('resumableUpload(options): options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`"${key}" is not an option of resumableUpload()`);
+  }
   const mount = options.path;
   if (typeof mount !== 'string' || !/^\/[^?#\s]*$/.test(mount) || mount === '/' || mount.endsWith('/')) {
     throw new TypeError('"path" option must be a path such as "/files" (leading slash, no trailing slash)');
@@ -172,6 +313,12 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
   const maxSize = nonNegativeInteger(options.maxSize, 'maxSize', DEFAULT_MAX_SIZE);
   const expiresIn = nonNegativeInteger(options.expiresIn, 'expiresIn', DEFAULT_EXPIRES_IN);
   const cleanupInterval = nonNegativeInteger(options.cleanupInterval, 'cleanupInterval', DEFAULT_CLEANUP_INTERVAL);
+  const idleTimeout = nonNegativeInteger(options.idleTimeout, 'idleTimeout', DEFAULT_IDLE_TIMEOUT);
+  const maxConcurrentUploads = nonNegativeInteger(
+    options.maxConcurrentUploads,
+    'maxConcurrentUploads',
+    DEFAULT_MAX_CONCURRENT_UPLOADS,
+  );
   if (options.relativeLocation !== undefined && typeof options.relativeLocation !== 'boolean') {
     throw new TypeError('"relativeLocation" option must be a boolean');
   }
@@ -183,16 +330,29 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     }
     allowedOrigins = [...options.allowedOrigins];
   }
+  const allowedHeaders = TUS_REQUEST_HEADERS.concat(headerList(options.allowedHeaders, 'allowedHeaders')).join(', ');
+  const exposedHeaders = TUS_RESPONSE_HEADERS.concat(headerList(options.exposedHeaders, 'exposedHeaders')).join(', ');
+  if (options.allowedCredentials !== undefined && typeof options.allowedCredentials !== 'boolean') {
+    throw new TypeError('"allowedCredentials" option must be a boolean');
+  }
+  const allowedCredentials = options.allowedCredentials ?? false;
+  if (allowedCredentials && !allowedOrigins) {
+    // Browsers refuse credentials with `Access-Control-Allow-Origin: *`.
+    throw new TypeError('"allowedCredentials" option needs "allowedOrigins"');
+  }
+  const baseUrl = checkBaseUrl(options.baseUrl);
   const locker = options.locker ?? new MemoryLocker();
   if (typeof locker !== 'object' || locker === null || typeof locker.newLock !== 'function') {
     throw new TypeError('"locker" option must have a newLock(id) method');
   }
   checkHook(options.onUploadCreate, 'onUploadCreate');
   checkHook(options.onUploadFinish, 'onUploadFinish');
-  const { onUploadCreate, onUploadFinish } = options;
+  checkHook(options.authorize, 'authorize');
+  checkHook(options.clientId, 'clientId');
+  const { onUploadCreate, onUploadFinish, authorize, clientId } = options;
 
   mkdirSync(directory, { recursive: true });
-  const store = new KitFileStore({ directory, expirationPeriodInMilliseconds: expiresIn, maxSize });
+  const store = new KitFileStore({ directory, expirationPeriodInMilliseconds: expiresIn, maxSize, idleTimeout });
 
   const finishedOf = (upload: {
     id: string;
@@ -206,9 +366,9 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     metadata: { ...(upload.metadata ?? {}) },
   });
 
-  const runHook = async (request: TusRequest, hook: () => void | Promise<void>, refuse?: string) => {
+  const runHook = async <R>(request: TusRequest, hook: () => R | Promise<R>, refuse?: string): Promise<R> => {
     try {
-      await hook();
+      return await hook();
     } catch (error) {
       request.hookError = error;
       request.refusedUpload = refuse;
@@ -242,7 +402,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     datastore: store,
     maxSize,
     locker: ((req: unknown) => lockerFor(requestOf(req))) as any,
-    ...(allowedOrigins ? { allowedOrigins } : {}),
+    namingFunction: newId,
     generateUrl: (req, { id }) => `${requestOf(req)!.base}/${encodeURIComponent(id)}`,
     onUploadCreate: async (req, upload) => {
       const request = requestOf(req)!;
@@ -253,7 +413,9 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
           metadata: { ...(upload.metadata ?? {}) },
           concat: request.partial ? 'partial' : undefined,
         };
-        await runHook(request, () => onUploadCreate(request.ctx, info));
+        const result = await runHook(request, () => onUploadCreate(request.ctx, info));
+        const replaced = metadataOf(result);
+        if (replaced) return { metadata: replaced };
       }
       return {};
     },
@@ -273,13 +435,27 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     },
   });
 
+  /** Upload bodies being received, per client id (entries go when they reach 0). */
+  const bodiesInFlight = new Map<string, number>();
+  const clientIdOf = (ctx: Context): string => {
+    if (!clientId) return ctx.ip;
+    const value = clientId(ctx);
+    if (typeof value !== 'string' || value === '') throw httpError(500, C.hookFailed, 'clientId must return a string');
+    return value;
+  };
+
   let nextSweep = cleanupInterval > 0 && expiresIn > 0 ? Date.now() + cleanupInterval : Number.POSITIVE_INFINITY;
 
   const corsHeaders = (ctx: Context): Record<string, string> => {
-    const origin = (server as unknown as { getCorsOrigin(o: string | null): string | null }).getCorsOrigin(
-      ctx.get('origin') || null,
-    );
-    return origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSED_HEADERS } : {};
+    if (!allowedOrigins) return { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': exposedHeaders };
+    const origin = ctx.get('origin');
+    if (!allowedOrigins.includes(origin)) return { Vary: 'Origin' };
+    return {
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Expose-Headers': exposedHeaders,
+      ...(allowedCredentials ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
+      Vary: 'Origin',
+    };
   };
 
   const fail = (ctx: Context, status: number, code: string, message: string, extra?: Record<string, string>) =>
@@ -292,13 +468,18 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     if (forwarded && PREFIX.test(forwarded)) prefix = forwarded + prefix;
     // ctx.path is the path this middleware sees; the collection is `mount` within it.
     const collection = `${prefix}${mount}`;
-    return relativeLocation ? collection : `${ctx.protocol}://${ctx.host}${collection}`;
+    if (relativeLocation) return collection;
+    if (baseUrl) return `${baseUrl}${collection}`;
+    const { protocol, host } = ctx;
+    // A forged protocol (`X-Forwarded-Proto: javascript`) or host never becomes part of the URL: a path does.
+    if ((protocol !== 'http' && protocol !== 'https') || !HOST.test(host)) return collection;
+    return `${protocol}://${host}${collection}`;
   };
 
-  const idOf = (url: string, ctx: Context): string | undefined => {
+  const idOf = (url: string): string | undefined => {
     let pathname: string;
     try {
-      pathname = new URL(url, `${ctx.protocol}://${ctx.host || 'localhost'}`).pathname;
+      pathname = new URL(url, 'http://tus.invalid').pathname;
     } catch {
       return undefined;
     }
@@ -321,10 +502,45 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       throw fail(ctx, 400, C.concatInvalid, 'A final upload must not carry Upload-Length');
     }
     const urls = concat.slice('final;'.length).trim().split(/ +/).filter(Boolean);
-    const ids = urls.map((url) => idOf(url, ctx));
+    const ids = urls.map((url) => idOf(url));
     if (urls.length === 0 || ids.some((id) => id === undefined)) {
       throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat must list partial upload URLs of this endpoint');
     }
+    // Each partial once: a list repeating one would multiply its bytes on disk.
+    if (new Set(ids).size !== ids.length) throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat lists a partial twice');
+    const locks = await lockAll(ctx, ids as string[]);
+    try {
+      await concatenateLocked(ctx, request, ids as string[], concat);
+    } finally {
+      await Promise.all(locks.map((lock) => lock.unlock().catch(() => {})));
+    }
+  };
+
+  /** Locks every partial, in a fixed order so that two finals cannot deadlock. */
+  const lockAll = async (ctx: Context, ids: string[]): Promise<UploadLock[]> => {
+    const stop = new AbortController();
+    // The response closes early only when the client went away (the request may close as soon as it is read).
+    const onClose = () => stop.abort();
+    ctx.res.once('close', onClose);
+    const held: UploadLock[] = [];
+    try {
+      for (const id of [...ids].sort()) {
+        const lock = locker.newLock(id);
+        // A final request holds its partials until it is done: a release request is not honoured.
+        await lock.lock(stop.signal, () => {});
+        held.push(lock);
+      }
+      return held;
+    } catch (error) {
+      await Promise.all(held.map((lock) => lock.unlock().catch(() => {})));
+      if (error === ERRORS.ERR_LOCK_TIMEOUT) throw fail(ctx, 500, C.lockTimeout, 'Upload is busy');
+      throw error;
+    } finally {
+      ctx.res.off('close', onClose);
+    }
+  };
+
+  const concatenateLocked = async (ctx: Context, request: TusRequest, ids: string[], concat: string): Promise<void> => {
     let metadata: Record<string, string | null> = {};
     const rawMetadata = ctx.get('upload-metadata');
     if (rawMetadata !== '') {
@@ -335,23 +551,33 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       }
     }
     let total = 0;
-    for (const id of ids as string[]) {
+    for (const id of ids) {
       const part = await store.getUpload(id).catch(() => undefined);
-      if (part?.concat !== 'partial' || part.size === undefined || part.offset !== part.size) {
+      if (
+        part?.concat !== 'partial' ||
+        part.size === undefined ||
+        part.offset !== part.size ||
+        !(await allowed(ctx, 'concatenate', part))
+      ) {
         throw fail(ctx, 400, C.concatInvalid, 'Upload-Concat names an upload that is not a finished partial upload');
       }
       total += part.size;
     }
     if (maxSize > 0 && total > maxSize) throw fail(ctx, 413, C.tooLarge, 'Maximum size exceeded');
-    const id = randomBytes(16).toString('hex');
+    const id = newId();
     if (onUploadCreate) {
       const info: ResumableUploadInfo = { id, size: total, metadata: { ...metadata }, concat: 'final' };
-      await runHook(request, () => onUploadCreate(ctx, info)).catch(() => {});
-      if (request.hookError !== undefined) throw hookFailure(ctx, request.hookError);
+      const result = await runHook(request, () => onUploadCreate(ctx, info)).catch(() => undefined);
+      if (request.hookError !== undefined) {
+        // A refused final leaves no partials behind: nothing else would ever use them.
+        await Promise.all(ids.map((part) => store.discard(part).catch(() => {})));
+        throw hookFailure(ctx, request.hookError);
+      }
+      metadata = metadataOf(result) ?? metadata;
     }
     const upload = Object.assign(new Upload({ id, size: total, offset: 0, metadata }), { concat });
-    await store.concatenate(upload, ids as string[]);
-    await Promise.all((ids as string[]).map((part) => store.discard(part)));
+    await store.concatenate(upload, ids);
+    await Promise.all(ids.map((part) => store.discard(part)));
     if (onUploadFinish) {
       try {
         await onUploadFinish(ctx, finishedOf({ id, size: total, offset: total, metadata }));
@@ -363,6 +589,22 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     ctx.status = 201;
     ctx.set({ 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx), Location: `${request.base}/${id}` });
     ctx.body = '';
+  };
+
+  /** `authorize`'s answer for an existing upload: only `true` allows. */
+  const allowed = async (ctx: Context, action: ResumableUploadAction, upload: KitUpload): Promise<boolean> => {
+    if (!authorize) return true;
+    const info: StoredUploadInfo = {
+      id: upload.id,
+      size: upload.size,
+      offset: upload.offset,
+      metadata: { ...(upload.metadata ?? {}) },
+    };
+    try {
+      return (await authorize(ctx, action, info)) === true;
+    } catch (error) {
+      throw hookFailure(ctx, error);
+    }
   };
 
   const hookFailure = (ctx: Context, error: unknown) => {
@@ -383,6 +625,19 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
   };
 
   return async function resumableUpload(ctx: Context, next: Next): Promise<void> {
+    let handled = true;
+    try {
+      handled = await handle(ctx, next);
+    } catch (error) {
+      // A body refused part-way (or before it was read) must not be read as the next request on this socket.
+      if (!ctx.req.complete && isHttpError(error)) error.headers = { ...(error.headers ?? {}), Connection: 'close' };
+      throw error;
+    }
+    if (handled && !ctx.req.complete) ctx.set('Connection', 'close');
+  };
+
+  /** Serves a tus request; `false` when the request went to `next`. */
+  async function handle(ctx: Context, next: Next): Promise<boolean> {
     const p = ctx.path;
     let onCollection = false;
     if (p === mount || p === `${mount}/`) onCollection = true;
@@ -393,17 +648,21 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
         .replace(/\/$/, '')
         .includes('/')
     )
-      return next();
+      return next().then(() => false);
     let method = ctx.method;
     const override = ctx.get('x-http-method-override').toUpperCase();
     if (method === 'POST' && (override === 'PATCH' || override === 'DELETE' || override === 'HEAD')) method = override;
+    if (onCollection && method === 'PATCH') throw fail(ctx, 404, C.notFound, 'Upload not found');
     if (
       onCollection
         ? method !== 'POST' && method !== 'OPTIONS'
         : !['HEAD', 'PATCH', 'DELETE', 'OPTIONS'].includes(method)
     ) {
-      return next();
+      await next();
+      return false;
     }
+    const id = onCollection ? undefined : p.slice(mount.length + 1).replace(/\/$/, '');
+    if (id !== undefined && method !== 'OPTIONS' && !ID.test(id)) throw fail(ctx, 404, C.notFound, 'Upload not found');
 
     if (Date.now() >= nextSweep) {
       nextSweep = Date.now() + cleanupInterval;
@@ -428,7 +687,23 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
 
     if (method === 'POST' && concat.startsWith('final;')) {
       await createFinal(ctx, request, concat);
-      return;
+      return true;
+    }
+    if (
+      id !== undefined &&
+      method !== 'OPTIONS' &&
+      (method === 'PATCH' || authorize) &&
+      ctx.get('tus-resumable') === TUS_RESUMABLE
+    ) {
+      // A missing upload is left to @tus/server (404 or 410).
+      const found = await store.getUpload(id).catch(() => undefined);
+      if (found && !(await allowed(ctx, method.toLowerCase() as ResumableUploadAction, found))) {
+        throw fail(ctx, 404, C.notFound, 'Upload not found');
+      }
+      // Checked before the offset, so that any PATCH to a final upload gets the same answer.
+      if (method === 'PATCH' && found?.concat?.startsWith('final')) {
+        throw fail(ctx, 403, C.finalImmutable, 'A final upload cannot be patched');
+      }
     }
 
     const headers = new Headers();
@@ -459,7 +734,24 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       runtime: { name: 'node', node: { req, res: ctx.res } },
       [REQUEST]: request,
     };
-    const response = await server.handleWeb(tusRequest as unknown as Request);
+    const client = hasBody(ctx) ? clientIdOf(ctx) : undefined;
+    if (client !== undefined) {
+      const busy = bodiesInFlight.get(client) ?? 0;
+      if (maxConcurrentUploads > 0 && busy >= maxConcurrentUploads) {
+        throw fail(ctx, 429, C.tooManyUploads, 'Too many uploads at once', { 'Retry-After': '1' });
+      }
+      bodiesInFlight.set(client, busy + 1);
+    }
+    let response: Response;
+    try {
+      response = await server.handleWeb(tusRequest as unknown as Request);
+    } finally {
+      if (client !== undefined) {
+        const left = (bodiesInFlight.get(client) ?? 1) - 1;
+        if (left > 0) bodiesInFlight.set(client, left);
+        else bodiesInFlight.delete(client);
+      }
+    }
 
     if (request.hookError !== undefined) {
       if (request.refusedUpload) await store.discard(request.refusedUpload).catch(() => {});
@@ -469,8 +761,17 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     const status = response.status;
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => {
-      if (name !== 'content-length' && name !== 'content-type' && name !== 'connection') out[name] = value;
+      if (name !== 'content-length' && name !== 'content-type' && name !== 'connection' && !name.startsWith('access-'))
+        out[name] = value;
     });
+    Object.assign(out, corsHeaders(ctx));
+    if (method === 'OPTIONS') {
+      for (const name of ['access-control-allow-methods', 'access-control-max-age']) {
+        const value = response.headers.get(name);
+        if (value) out[name] = value;
+      }
+      out['access-control-allow-headers'] = allowedHeaders;
+    }
     if (status === 200 && method === 'HEAD' && request.found?.concat) out['upload-concat'] = request.found.concat;
     if (method === 'OPTIONS' && status < 300) out['tus-checksum-algorithm'] = SUPPORTED_CHECKSUMS.join(',');
 
@@ -478,7 +779,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       if (!ctx.writable) {
         // The client is gone (a dropped upload): there is nobody to answer.
         ctx.respond = false;
-        return;
+        return true;
       }
       const text = (await response.text()).trim();
       const code =
@@ -494,12 +795,13 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
         ctx.status = 460;
         ctx.set(out);
         ctx.body = { status: 460, code, message: 'Checksum mismatch' };
-        return;
+        return true;
       }
       throw httpError(status, code, status >= 500 ? 'Upload failed' : text || 'Upload refused', out, request.tusError);
     }
     ctx.status = status;
     ctx.set(out);
     ctx.body = '';
-  };
+    return true;
+  }
 }
