@@ -8,7 +8,7 @@ import Koa from 'koa';
 
 export default async function sessionKit(options) {
   const app = new Koa();
-  app.keys = ['bench-key-0123456789abcdef0123456789', 'bench-old-key-0123456789abcdef'];
+  app.keys = ['bench-key-0123456789abcdef0123456789', 'bench-old-key-0123456789abcdef0123'];
   let store;
   if (options.store === 'memory') store = memoryStore();
   if (options.store === 'redis') {
