@@ -50,7 +50,7 @@
       ...files.map((file) => {
         const item = document.createElement('li');
         const link = document.createElement('a');
-        link.href = `/downloads/${encodeURIComponent(file.name)}`;
+        link.href = `/downloads/${encodeURIComponent(file.id)}`;
         link.textContent = file.name;
         link.setAttribute('download', file.name);
         item.append(link, ` (${file.size} bytes)`);

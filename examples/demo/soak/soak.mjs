@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,18 @@ async function login() {
 }
 
 const download = randomBytes(2 * 1024 * 1024);
-await writeFile(path.join(dataDir, 'files', 'soak.bin'), download);
+// Files are stored per user under random ids: the download target is uploaded, not written in place.
+const soakId = await (async () => {
+  const seed = await login();
+  const form = new FormData();
+  form.append('file', new Blob([download]), 'soak.bin');
+  const res = await fetch(`${base}/api/form-uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${seed.token}` },
+    body: form,
+  });
+  return (await res.json()).data.id;
+})();
 const small = randomBytes(64 * 1024);
 const counts = new Map();
 let failures = 0;
@@ -116,12 +127,12 @@ async function worker(id, until) {
         } else await hit('asset', `${base}/assets/app.js`);
         break;
       case 6:
-        await hit('range', `${base}/downloads/soak.bin`, {
+        await hit('range', `${base}/downloads/${soakId}`, {
           headers: { cookie: auth.cookie, range: 'bytes=1000-200999' },
         });
         break;
       case 7:
-        await hit('download', `${base}/downloads/soak.bin`, { headers: { cookie: auth.cookie } });
+        await hit('download', `${base}/downloads/${soakId}`, { headers: { cookie: auth.cookie } });
         break;
       default:
         await hit('not-found', `${base}/nothing/${n}`);
@@ -133,8 +144,8 @@ async function worker(id, until) {
 async function sweepUploads(until) {
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 1000));
-    for (const name of await readdir(path.join(dataDir, 'files'))) {
-      if (name !== 'soak.bin') await unlink(path.join(dataDir, 'files', name)).catch(() => {});
+    for (const name of await readdir(path.join(dataDir, 'files'), { recursive: true })) {
+      if (!name.includes(soakId)) await unlink(path.join(dataDir, 'files', name)).catch(() => {});
     }
   }
 }

@@ -1,6 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { binaryParser, collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
 import request from 'supertest';
 import * as tus from 'tus-js-client';
@@ -28,7 +26,7 @@ const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 
 async function login(agent = request.agent(server.url)) {
   const res = await agent.post('/api/login').auth(demoUser, demoPassword).expect(200);
-  expect(res.body).toMatchObject({ code: 200, message: 'OK', data: { user: demoUser } });
+  expect(res.body).toMatchObject({ code: 200, data: { user: demoUser } });
   return { agent, token: res.body.data.token as string, cookies: res.headers['set-cookie'] };
 }
 
@@ -45,9 +43,11 @@ describe('the page and its assets', () => {
     await request(server.url).get('/assets/vendor/tus.min.js').expect(200);
   });
 
-  it('answers an unknown path with an enveloped 404 and refuses traversal', async () => {
+  it('answers an unknown path with a 404 (enveloped under /api) and refuses traversal', async () => {
     const res = await request(server.url).get('/nothing-here').set('Accept', 'application/json').expect(404);
-    expect(res.body).toMatchObject({ code: 404, data: null });
+    expect(res.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    const api = await request(server.url).get('/api/nothing-here').expect(404);
+    expect(api.body).toMatchObject({ code: 404, data: null });
     const sneaky = await request(server.url).get('/assets/..%2f..%2fpackage.json');
     expect([400, 403, 404]).toContain(sneaky.status);
     expect(sneaky.text).not.toContain('"name"');
@@ -67,7 +67,7 @@ describe('login, session and JWT', () => {
     expect(script.headers['www-authenticate']).toMatch(/^X-Basic realm=/);
   });
 
-  it('logs in: a token for the API, a fresh session, a visit counter, logout', async () => {
+  it('logs in: a token for the API, a fresh session, a visit counter, logout that ends the token', async () => {
     const { agent, token } = await login();
     const me = await agent.get('/api/me').set('Authorization', `Bearer ${token}`).expect(200);
     expect(me.body.data).toMatchObject({ user: demoUser, visits: 0 });
@@ -75,8 +75,8 @@ describe('login, session and JWT', () => {
     const second = await agent.post('/api/visits').set('Authorization', `Bearer ${token}`).expect(200);
     expect(second.body.data).toEqual({ visits: 2 });
     await agent.post('/api/logout').expect(200);
-    const after = await agent.get('/api/me').set('Authorization', `Bearer ${token}`).expect(200);
-    expect(after.body.data.visits).toBe(0);
+    const after = await agent.get('/api/me').set('Authorization', `Bearer ${token}`).expect(401);
+    expect(after.body).toMatchObject({ code: 401, data: null });
   });
 
   it('regenerates the session id on login (no session fixation)', async () => {
@@ -123,21 +123,18 @@ describe('uploads and downloads', () => {
       .set('Authorization', `Bearer ${token}`)
       .attach('file', body, { filename: '报告.bin', contentType: 'application/octet-stream' })
       .expect(201);
-    expect(up.body.data).toEqual({ name: '报告.bin', size: body.length });
+    const { id } = up.body.data as { id: string };
+    expect(up.body.data).toEqual({ id, name: '报告.bin', size: body.length });
     const list = await agent.get('/api/files').set('Authorization', `Bearer ${token}`).expect(200);
-    expect(list.body.data).toContainEqual({ name: '报告.bin', size: body.length });
+    expect(list.body.data).toContainEqual({ id, name: '报告.bin', size: body.length });
 
-    const whole = await agent
-      .get(`/downloads/${encodeURIComponent('报告.bin')}`)
-      .buffer(true)
-      .parse(binaryParser)
-      .expect(200);
+    const whole = await agent.get(`/downloads/${id}`).buffer(true).parse(binaryParser).expect(200);
     expect(sha256(whole.body)).toBe(sha256(body));
     expect(whole.headers['content-disposition']).toContain("filename*=UTF-8''%E6%8A%A5%E5%91%8A.bin");
     expect(whole.headers['accept-ranges']).toBe('bytes');
 
     const part = await agent
-      .get(`/downloads/${encodeURIComponent('报告.bin')}`)
+      .get(`/downloads/${id}`)
       .set('Range', 'bytes=100-199')
       .buffer(true)
       .parse(binaryParser)
@@ -147,11 +144,19 @@ describe('uploads and downloads', () => {
   });
 
   it('refuses downloads without a session and hostile names', async () => {
-    await writeFile(path.join(data.path, 'files', 'public.txt'), 'hello');
-    const res = await request(server.url).get('/downloads/public.txt').expect(401);
-    expect(res.body).toMatchObject({ code: 401 });
+    const { agent: owner, token } = await login();
+    const up = await owner
+      .post('/api/form-uploads')
+      .set('Authorization', `Bearer ${token}`)
+      .attach('file', Buffer.from('hello'), 'public.txt')
+      .expect(201);
+    const res = await request(server.url)
+      .get(`/downloads/${up.body.data.id}`)
+      .set('Accept', 'application/json')
+      .expect(401);
+    expect(res.body).toMatchObject({ status: 401, code: 'LOGIN_REQUIRED' });
     const { agent } = await login();
-    for (const name of ['..%2f..%2fetc%2fpasswd', '.hidden', '%00']) {
+    for (const name of ['..%2f..%2fetc%2fpasswd', '.hidden', '%00', 'public.txt', `${up.body.data.id}.json`]) {
       const hostile = await agent.get(`/downloads/${name}`);
       expect([400, 404]).toContain(hostile.status);
     }
@@ -182,11 +187,12 @@ describe('uploads and downloads', () => {
       });
       up.start();
     });
-    const names = await readdir(path.join(data.path, 'files'));
-    expect(names).toContain('big.bin');
     const agent = request.agent(server.url);
-    await login(agent);
-    const got = await agent.get('/downloads/big.bin').buffer(true).parse(binaryParser).expect(200);
+    const { token: reader } = await login(agent);
+    const list = await agent.get('/api/files').set('Authorization', `Bearer ${reader}`).expect(200);
+    const big = (list.body.data as { id: string; name: string; size: number }[]).find((f) => f.name === 'big.bin');
+    expect(big).toMatchObject({ size: content.length });
+    const got = await agent.get(`/downloads/${big!.id}`).buffer(true).parse(binaryParser).expect(200);
     expect(sha256(got.body)).toBe(sha256(content));
   });
 });
