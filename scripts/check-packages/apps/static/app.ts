@@ -26,7 +26,8 @@ app.use(async (ctx, next) => {
 });
 app.use(serveStatic('./public', options));
 
-// @ts-expect-error maxAge is a number of milliseconds
 serveStatic('./public', { maxAge: '1d' });
+// @ts-expect-error maxAge is milliseconds or a duration string
+serveStatic('./public', { maxAge: true });
 
 export default app;
