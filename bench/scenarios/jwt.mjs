@@ -1,6 +1,7 @@
 // @koa-kit/jwt: a JSON route behind jwt() against the same route on bare Koa, HS256 and RS256,
 // with the verified-token cache (the default) and without it (cache: false), to show what the
-// cache buys. The tokens are signed here with node:crypto; the servers get the key in `options`.
+// cache buys, and the same RS256 key read through jwks(). The tokens are signed here with
+// node:crypto; the servers get the key in `options`.
 import { generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import { signHs256 } from '../servers/hs256.mjs';
 
@@ -8,9 +9,9 @@ const SECRET = 'bench-secret-of-at-least-32-bytes-long';
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const b64url = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-function signRs256(payload, expiresInS) {
+function signRs256(payload, expiresInS, kid) {
   const now = Math.floor(Date.now() / 1000);
-  const head = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ ...payload, iat: now, exp: now + expiresInS })}`;
+  const head = `${b64url({ alg: 'RS256', typ: 'JWT', ...(kid ? { kid } : {}) })}.${b64url({ ...payload, iat: now, exp: now + expiresInS })}`;
   return `${head}.${rsaSign('sha256', Buffer.from(head), privateKey).toString('base64url')}`;
 }
 
@@ -20,6 +21,7 @@ const rs = { alg: 'RS256', key: publicKey.export({ type: 'spki', format: 'pem' }
 // Tokens are signed when the scenarios load; two hours outlast a full run.
 const hsToken = signHs256(claims, SECRET, 7200);
 const rsToken = signRs256(claims, 7200);
+const rsKidToken = signRs256(claims, 7200, 'bench');
 
 export default [
   {
@@ -59,5 +61,23 @@ export default [
     headers: { authorization: `Bearer ${rsToken}` },
     reference: 'bare koa',
     note: 'every request verified: one RSA-2048 signature check each',
+  },
+  {
+    name: 'jwt RS256 via jwks()',
+    server: 'jwt-api.mjs',
+    options: { ...rs, jwks: true },
+    path: '/api',
+    headers: { authorization: `Bearer ${rsKidToken}` },
+    reference: 'bare koa',
+    note: 'key from jwks({ uri }) on loopback (fetched once, then looked up by kid), verified-token cache (default)',
+  },
+  {
+    name: 'jwt RS256 via jwks(), cache: false',
+    server: 'jwt-api.mjs',
+    options: { ...rs, jwks: true, cache: false },
+    path: '/api',
+    headers: { authorization: `Bearer ${rsKidToken}` },
+    reference: 'bare koa',
+    note: 'jwks() lookup and one RSA-2048 signature check per request',
   },
 ];
