@@ -1,6 +1,6 @@
-// @koa-kit/rate-limit: a JSON route behind the limiter (memory, then Redis), beside koa-ratelimit
-// used directly with the same drivers and a route that only sets the same three headers, all in one
-// group with bare Koa.
+// @koa-kit/rate-limit: a JSON route behind the limiter (memory, then Redis; fixed and sliding
+// window), beside koa-ratelimit used directly with the same drivers and a route that only sets the
+// same three headers, all in one group with bare Koa.
 export default [
   {
     name: 'rate-limit memory',
@@ -42,6 +42,25 @@ export default [
     goal: 0.7,
     requires: ['redis'],
     note: 'one EVALSHA per request (fixed window on the Redis clock), ioredis',
+  },
+  {
+    name: 'rate-limit memory, sliding window',
+    server: 'rate-limit-kit.mjs',
+    options: { driver: 'memory', algorithm: 'sliding-window' },
+    path: '/api',
+    reference: 'bare koa',
+    goal: 0.9,
+    note: "algorithm: 'sliding-window', memory driver, one client, headers on",
+  },
+  {
+    name: 'rate-limit redis, sliding window',
+    server: 'rate-limit-kit.mjs',
+    options: { driver: 'redis', algorithm: 'sliding-window' },
+    path: '/api',
+    reference: 'rate-limit memory, sliding window',
+    goal: 0.7,
+    requires: ['redis'],
+    note: "algorithm: 'sliding-window': one EVALSHA per request (two counters, Redis clock), ioredis",
   },
   {
     name: 'peer koa-ratelimit redis',
