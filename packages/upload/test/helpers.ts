@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import net from 'node:net';
+import type { Listening } from '@koa-kit/testing';
 
 export interface CurlResult {
   status: number;
@@ -57,4 +59,35 @@ export async function waitEmpty(dir: string, ms = 2000): Promise<string[]> {
     if (left.length === 0 || Date.now() > deadline) return left;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** One raw keep-alive connection: write bytes, read the first response head, see whether the server closes. */
+export async function rawExchange(server: Listening, head: string, body: Buffer) {
+  const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let received = '';
+  let closed = false;
+  socket.on('data', (chunk) => {
+    received += chunk.toString('latin1');
+  });
+  const ended = new Promise<void>((resolve) => {
+    socket.once('close', () => {
+      closed = true;
+      resolve();
+    });
+  });
+  socket.on('error', () => {});
+  socket.write(head);
+  socket.write(body);
+  const deadline = Date.now() + 3000;
+  while (!received.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 1500))]);
+  socket.destroy();
+  const [statusLine, ...lines] = received.split('\r\n\r\n', 1)[0]!.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const at = line.indexOf(':');
+    headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+  }
+  return { status: Number(statusLine!.split(' ')[1]), headers, closed };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { type AppErrors, collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
 import { type UploadOptions, upload } from '@koa-kit/upload';
@@ -8,7 +7,7 @@ import createError from 'http-errors';
 import Koa from 'koa';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { waitEmpty } from './helpers.js';
+import { rawExchange, waitEmpty } from './helpers.js';
 
 let dir: { path: string; remove(): Promise<void> };
 let errors: AppErrors;
@@ -34,41 +33,15 @@ function makeApp(options: UploadOptions) {
 const BOUNDARY = 'kkboundary';
 
 /** Sends a multipart head and the start of one file over a raw socket; returns the response head and whether the server closed. */
-async function partialMultipart(server: Listening, declaredLength: number, sent: Buffer) {
-  const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  let received = '';
-  let closed = false;
-  socket.on('data', (chunk) => {
-    received += chunk.toString('latin1');
-  });
-  socket.on('error', () => {});
-  const ended = new Promise<void>((resolve) =>
-    socket.once('close', () => {
-      closed = true;
-      resolve();
-    }),
-  );
+function partialMultipart(server: Listening, declaredLength: number, sent: Buffer) {
   const part = Buffer.from(
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n` +
       'Content-Type: application/octet-stream\r\n\r\n',
   );
-  socket.write(
+  const head =
     `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\n` +
-      `Content-Length: ${declaredLength}\r\n\r\n`,
-  );
-  socket.write(Buffer.concat([part, sent]));
-  const deadline = Date.now() + 3000;
-  while (!received.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  await Promise.race([ended, new Promise((r) => setTimeout(r, 1500))]);
-  socket.destroy();
-  const [statusLine, ...lines] = received.split('\r\n\r\n', 1)[0]!.split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const at = line.indexOf(':');
-    headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
-  }
-  return { status: Number(statusLine!.split(' ')[1]), headers, closed };
+    `Content-Length: ${declaredLength}\r\n\r\n`;
+  return rawExchange(server, head, Buffer.concat([part, sent]));
 }
 
 describe('upload() regressions', () => {

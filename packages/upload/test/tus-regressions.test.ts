@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import net from 'node:net';
-import { type AppErrors, collectAppErrors, type Listening, listen, tempDir } from '@koa-kit/testing';
+import { type AppErrors, collectAppErrors, listen, tempDir } from '@koa-kit/testing';
 import { type ResumableUploadOptions, resumableUpload } from '@koa-kit/upload';
 import Koa from 'koa';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rawExchange } from './helpers.js';
 
 let dir: { path: string; remove(): Promise<void> };
 let errors: AppErrors;
@@ -69,37 +70,6 @@ async function finishedPartial(app: Koa, data: Buffer): Promise<string> {
   const url = await create(app, data.length, { 'Upload-Concat': 'partial' });
   expect((await patch(app, url, 0, data)).status).toBe(204);
   return url;
-}
-
-/** One raw keep-alive connection: write bytes, read the first response head, see whether the server closes. */
-async function rawExchange(server: Listening, head: string, body: Buffer) {
-  const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  let received = '';
-  let closed = false;
-  socket.on('data', (chunk) => {
-    received += chunk.toString('latin1');
-  });
-  const ended = new Promise<void>((resolve) => {
-    socket.once('close', () => {
-      closed = true;
-      resolve();
-    });
-  });
-  socket.on('error', () => {});
-  socket.write(head);
-  socket.write(body);
-  const deadline = Date.now() + 3000;
-  while (!received.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  await Promise.race([ended, new Promise((r) => setTimeout(r, 1500))]);
-  socket.destroy();
-  const [statusLine, ...lines] = received.split('\r\n\r\n', 1)[0]!.split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const at = line.indexOf(':');
-    headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
-  }
-  return { status: Number(statusLine!.split(' ')[1]), headers, closed };
 }
 
 describe('resumableUpload() regressions: refused bodies close the connection', () => {
