@@ -119,7 +119,7 @@ it(
       server.url,
       {
         method: 'POST',
-        path: '/api/login',
+        path: '/api/login?token=1',
         headers: { authorization: `Basic ${Buffer.from('demo:demo-password').toString('base64')}` },
         bodyLength: 0,
       },

@@ -42,7 +42,7 @@ function ask(type) {
 
 const basic = `Basic ${Buffer.from('demo:demo-password').toString('base64')}`;
 async function login() {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { authorization: basic } });
+  const res = await fetch(`${base}/api/login?token=1`, { method: 'POST', headers: { authorization: basic } });
   const cookie = res.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])

@@ -17,7 +17,6 @@ import Koa from 'koa';
 import { DEMO_JWT_SECRET, DEMO_KEYS, DEMO_USERS } from './config.js';
 import { FileStore } from './files.js';
 import { type Logins, memoryLogins, redisLogins } from './logins.js';
-import { partialIds, UploadOwners, uploadNotFound } from './upload-owners.js';
 
 export { DEMO_USERS } from './config.js';
 
@@ -103,15 +102,35 @@ async function sessionUser(ctx: Koa.Context, logins: Logins): Promise<string | u
   return (await logins.isLive(user, login)) ? user : undefined;
 }
 
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * CSRF: the session cookie is `SameSite=Strict`, and a state-changing request that rides the cookie
+ * must also carry this app's own `Origin` (browsers send it on every POST, PUT, PATCH and DELETE).
+ * SameSite alone is not enough: another port of the same host is the same site.
+ */
+function refuseForeignOrigin(ctx: Koa.Context, { required }: { required: boolean }): void {
+  const origin = ctx.get('Origin');
+  // Not ctx.origin: in Koa 3 that is the Origin header itself.
+  if (origin === '' ? !required : origin === `${ctx.protocol}://${ctx.host}`) return;
+  ctx.throw(403, 'A request that uses the session cookie must come from this page', { code: 'ORIGIN_REFUSED' });
+}
+
+function loginRequired(ctx: Koa.Context, message: string): never {
+  return ctx.throw(401, message, {
+    code: 'LOGIN_REQUIRED',
+    headers: { 'WWW-Authenticate': 'Bearer realm="api"' },
+  });
+}
+
 export async function createDemo(options: DemoOptions): Promise<Koa> {
   const trustedProxies = checkTrustedProxies(options.trustedProxies);
   const tusDir = path.join(options.dataDir, 'tus');
   const formDir = path.join(options.dataDir, 'incoming');
   await Promise.all([tusDir, formDir].map((dir) => mkdir(dir, { recursive: true })));
   const files = new FileStore(path.join(options.dataDir, 'files'));
-  const owners = new UploadOwners(path.join(options.dataDir, 'tus-owners'));
-  await owners.init();
   const secret = options.jwtSecret ?? DEMO_JWT_SECRET;
+  const users = options.users ?? { ...DEMO_USERS };
   const apiMax = options.apiRateLimit ?? 600;
   const redis = options.redis;
 
@@ -130,27 +149,53 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   app.use(serveStatic(publicDir, { prefix: '/assets' }));
   app.use(serveStatic(tusBrowserDir, { prefix: '/assets/vendor' }));
   app.use(serveStatic(publicDir, { index: 'index.html', extensions: ['html'] }));
-  app.use(session({ store: sessionStore }));
+  app.use(session({ store: sessionStore, sameSite: 'strict' }));
 
   const verifyToken = jwt({ secret, algorithms: ['HS256'], cache: { max: options.maxCachedTokens ?? 1000 } });
-  /** A valid token whose login has not ended (logout ends every login of the user). */
-  const authenticated: Koa.Middleware = (ctx, next) =>
-    verifyToken(ctx, async () => {
-      const { sub, jti } = ctx.state.jwt!.payload;
-      if (typeof sub !== 'string' || typeof jti !== 'string' || !(await logins.isLive(sub, jti))) {
-        ctx.throw(401, 'The token has been revoked', {
-          code: 'TOKEN_REVOKED',
-          headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
-        });
-      }
-      await next();
-    });
   const tokenIfAny = jwt({ secret, algorithms: ['HS256'], passthrough: true, cache: false });
-  const userOf = (ctx: Koa.Context) => String(ctx.state.jwt!.payload.sub);
+
+  /**
+   * The browser rides the session cookie; API clients send `Authorization: Bearer` (a token from
+   * `POST /api/login?token=1`). Either way the login must still be live: logout ends them all.
+   * The user lands on `ctx.state.demoUser`.
+   */
+  const authenticated: Koa.Middleware = async (ctx, next) => {
+    if (ctx.get('Authorization') !== '') {
+      return verifyToken(ctx, async () => {
+        const { sub, jti } = ctx.state.jwt!.payload;
+        if (typeof sub !== 'string' || typeof jti !== 'string' || !(await logins.isLive(sub, jti))) {
+          ctx.throw(401, 'The token has been revoked', {
+            code: 'TOKEN_REVOKED',
+            headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
+          });
+        }
+        ctx.state.demoUser = sub;
+        await next();
+      });
+    }
+    if (typeof ctx.session?.login !== 'string') loginRequired(ctx, 'Log in first');
+    const user = await sessionUser(ctx, logins);
+    if (user === undefined) loginRequired(ctx, 'Your login has ended: log in again');
+    if (UNSAFE_METHODS.has(ctx.method)) refuseForeignOrigin(ctx, { required: true });
+    ctx.state.demoUser = user;
+    await next();
+  };
+  /** Scopes are a token's: a browser's login may do everything the page offers. */
+  const needsScope = (scope: string): Koa.Middleware => {
+    const check = requireScope(scope);
+    return (ctx, next) => (ctx.state.jwt ? check(ctx, next) : next());
+  };
+  const userOf = (ctx: Koa.Context) => String(ctx.state.demoUser);
 
   const api = new Router({ prefix: '/api' });
   api.use(rateLimit({ max: apiMax, duration: '1m', namespace: 'api', ...storeLimits }));
   api.use(statusEnvelope());
+
+  // The built-in credentials, for the login form to show; nothing once DEMO_USERS is set.
+  const builtInLogin = Object.entries(DEMO_USERS).find(([name, password]) => users[name] === password);
+  api.get('/demo-login', (ctx) => {
+    ctx.body = { credentials: builtInLogin ? { user: builtInLogin[0], password: builtInLogin[1] } : null };
+  });
 
   api.post(
     '/login',
@@ -163,7 +208,12 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
       onStoreError: 'deny',
       ...storeLimits,
     }),
-    basicAuth({ users: options.users ?? { ...DEMO_USERS }, realm: 'koa-kit demo' }),
+    // A login form posted from another site would log the victim into the attacker's account.
+    (ctx, next) => {
+      refuseForeignOrigin(ctx, { required: false });
+      return next();
+    },
+    basicAuth({ users, realm: 'koa-kit demo' }),
     async (ctx) => {
       const name = String(ctx.state.user?.name);
       const login = await logins.start(name);
@@ -171,6 +221,11 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
       ctx.session.user = name;
       ctx.session.login = login;
       ctx.session.visits = 0;
+      // A token only for API clients that ask for one; the page needs none.
+      if (ctx.query.token !== '1') {
+        ctx.body = { user: name };
+        return;
+      }
       const token = sign({ sub: name, scope: TOKEN_SCOPE }, secret, {
         algorithm: 'HS256',
         expiresIn: '1h',
@@ -183,7 +238,11 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   // Logs the user out everywhere: every session and token of theirs stops working.
   api.post('/logout', tokenIfAny, async (ctx) => {
     const fromToken = ctx.state.jwt?.payload.sub;
-    const user = typeof fromToken === 'string' ? fromToken : await sessionUser(ctx, logins);
+    let user = typeof fromToken === 'string' ? fromToken : undefined;
+    if (user === undefined) {
+      user = await sessionUser(ctx, logins);
+      if (user !== undefined) refuseForeignOrigin(ctx, { required: true });
+    }
     if (user !== undefined) await logins.endAll(user);
     ctx.session = null;
     ctx.body = { loggedOut: true };
@@ -192,7 +251,7 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   api.get('/me', authenticated, async (ctx) => {
     const user = userOf(ctx);
     const visits = (await sessionUser(ctx, logins)) === user ? Number(ctx.session.visits ?? 0) : 0;
-    ctx.body = { user, scope: ctx.state.user?.scope, visits };
+    ctx.body = { user, scope: ctx.state.jwt ? ctx.state.user?.scope : TOKEN_SCOPE, visits };
   });
 
   // Counts in the login's session: a token alone never creates a session (store entries come from logins).
@@ -205,14 +264,21 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
     ctx.body = { visits };
   });
 
-  api.get('/files', authenticated, requireScope('files:read'), async (ctx) => {
+  api.get('/files', authenticated, needsScope('files:read'), async (ctx) => {
     ctx.body = await files.list(userOf(ctx));
+  });
+
+  api.delete('/files/:id', authenticated, needsScope('files:write'), async (ctx) => {
+    if (!(await files.remove(userOf(ctx), ctx.params.id ?? ''))) {
+      ctx.throw(404, 'No such file', { code: 'FILE_NOT_FOUND' });
+    }
+    ctx.body = { deleted: ctx.params.id };
   });
 
   api.post(
     '/form-uploads',
     authenticated,
-    requireScope('files:write'),
+    needsScope('files:write'),
     upload({ dest: formDir, single: 'file', limits: { fileSize: 50 * 1024 * 1024 } }),
     async (ctx) => {
       const file = ctx.request.file;
@@ -223,34 +289,24 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
     },
   );
 
+  // Each upload records its owner in its metadata; `authorize` answers every later request on it
+  // (HEAD, PATCH, DELETE, concatenation) as if the upload did not exist for anyone else.
   const tus = resumableUpload({
     path: '/api/uploads',
     directory: tusDir,
     maxSize: 2 * 1024 * 1024 * 1024,
-    async onUploadCreate(ctx, created) {
-      await owners.record(created.id, userOf(ctx));
-    },
-    async onUploadFinish(ctx, finished) {
-      await files.keep(userOf(ctx), finished.path, finished.metadata.filename ?? finished.id, finished.size);
+    onUploadCreate: (ctx, created) => ({ metadata: { ...stringValues(created.metadata), owner: userOf(ctx) } }),
+    authorize: (ctx, _action, stored) => stored.metadata.owner === userOf(ctx),
+    async onUploadFinish(_ctx, finished) {
+      const owner = String(finished.metadata.owner);
+      await files.keep(owner, finished.path, finished.metadata.filename ?? finished.id, finished.size);
     },
   });
-  // Checked before resumableUpload() sees the request, so a refused request changes nothing
-  // (a refused concatenation must not discard the other user's partial uploads).
-  async function ownUploadsOnly(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-    const user = userOf(ctx);
-    const ids = ctx.params.id !== undefined ? [ctx.params.id] : partialIds(ctx.get('Upload-Concat'));
-    for (const id of ids) {
-      if (!(await owners.owns(user, id))) uploadNotFound(ctx);
-    }
-    await next();
-  }
-  api.all(['/uploads', '/uploads/:id'], authenticated, requireScope('files:write'), ownUploadsOnly, tus);
+  api.all(['/uploads', '/uploads/:id'], authenticated, needsScope('files:write'), tus);
 
   const downloads = new Router();
-  downloads.get('/downloads/:id', async (ctx) => {
-    const user = await sessionUser(ctx, logins);
-    if (user === undefined) return ctx.throw(401, 'Log in to download files', { code: 'LOGIN_REQUIRED' });
-    const file = await files.find(user, ctx.params.id ?? '');
+  downloads.get('/downloads/:id', authenticated, needsScope('files:read'), async (ctx) => {
+    const file = await files.find(userOf(ctx), ctx.params.id ?? '');
     if (!file) return ctx.throw(404, 'No such file', { code: 'FILE_NOT_FOUND' });
     await sendFile(ctx, file.path, { filename: file.name });
   });
@@ -260,4 +316,11 @@ export async function createDemo(options: DemoOptions): Promise<Koa> {
   app.use(downloads.routes());
   app.use(downloads.allowedMethods({ throw: true }));
   return app;
+}
+
+/** tus metadata values may be null (a key without a value); stored metadata must be strings. */
+function stringValues(metadata: Record<string, string | null | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(metadata).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }

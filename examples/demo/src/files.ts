@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Longest display name, in UTF-8 bytes (what most file systems allow for one name). */
@@ -70,5 +70,15 @@ export class FileStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** Removes the user's file with this id; false when they have none by that id. */
+  async remove(user: string, id: string): Promise<boolean> {
+    const file = await this.find(user, id);
+    if (!file) return false;
+    // The record goes first: a file without its record is never listed or served.
+    await rm(`${file.path}.json`);
+    await rm(file.path, { force: true });
+    return true;
   }
 }

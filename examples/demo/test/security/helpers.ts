@@ -29,7 +29,7 @@ export async function startDemo(options: Partial<DemoOptions> = {}): Promise<Dem
 
 export async function login(url: string, user: keyof typeof USERS) {
   const agent = request.agent(url);
-  const res = await agent.post('/api/login').auth(user, USERS[user]).expect(200);
+  const res = await agent.post('/api/login?token=1').auth(user, USERS[user]).expect(200);
   const token = res.body.data.token as string;
   return { agent, token, auth: `Bearer ${token}` };
 }

@@ -30,7 +30,7 @@ describe('logout ends the login everywhere', () => {
     await request(url).get('/api/me').set('Authorization', phone.auth).expect(200);
     await createUpload(url, laptop.auth, 10);
 
-    await laptop.agent.post('/api/logout').expect(200);
+    await laptop.agent.post('/api/logout').set('Origin', url).expect(200);
 
     await expectRefused(url, laptop.auth);
     await expectRefused(url, phone.auth);

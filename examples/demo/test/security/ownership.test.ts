@@ -1,7 +1,7 @@
 import { binaryParser } from '@koa-kit/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpload, type Demo, login, patchUpload, startDemo } from './helpers.js';
+import { createUpload, type Demo, errorCode, login, patchUpload, startDemo } from './helpers.js';
 
 let demo: Demo;
 beforeAll(async () => {
@@ -33,6 +33,31 @@ describe('each user sees and touches only their own files and uploads', () => {
     await bob.agent.get('/downloads/secret.txt').expect(404);
   });
 
+  it('deletes a file for its owner only', async () => {
+    const url = demo.server.url;
+    const alice = await login(url, 'alice');
+    const bob = await login(url, 'bob');
+    const up = await request(url)
+      .post('/api/form-uploads')
+      .set('Authorization', alice.auth)
+      .attach('file', Buffer.from('keep me'), 'doomed.txt')
+      .expect(201);
+    const { id } = up.body.data as { id: string };
+
+    for (const target of [id, `${id}.json`, '..%2f..%2fpackage.json', 'doomed.txt']) {
+      const refused = await request(url).delete(`/api/files/${target}`).set('Authorization', bob.auth);
+      expect([refused.status, errorCode(refused.body)]).toEqual([404, 'FILE_NOT_FOUND']);
+    }
+    await request(url).delete(`/api/files/${id}`).expect(401);
+    await alice.agent.get(`/downloads/${id}`).expect(200);
+
+    await request(url).delete(`/api/files/${id}`).set('Authorization', alice.auth).expect(200);
+    const list = await request(url).get('/api/files').set('Authorization', alice.auth).expect(200);
+    expect((list.body.data as { id: string }[]).map((f) => f.id)).not.toContain(id);
+    await alice.agent.get(`/downloads/${id}`).expect(404);
+    await request(url).delete(`/api/files/${id}`).set('Authorization', alice.auth).expect(404);
+  });
+
   it("refuses HEAD, PATCH, DELETE and concatenation of another user's uploads", async () => {
     const url = demo.server.url;
     const alice = await login(url, 'alice');
@@ -49,12 +74,17 @@ describe('each user sees and touches only their own files and uploads', () => {
 
     const partial = await createUpload(url, alice.auth, 5, 'partial');
     await patchUpload(url, alice.auth, partial, Buffer.from('12345')).expect(204);
-    const concat = await request(url)
-      .post('/api/uploads')
-      .set('Authorization', bob.auth)
-      .set('Tus-Resumable', '1.0.0')
-      .set('Upload-Concat', `final;${partial}`);
-    expect(concat.status).toBe(404);
+    const concatAs = (auth: string, parts: string) =>
+      request(url)
+        .post('/api/uploads')
+        .set('Authorization', auth)
+        .set('Tus-Resumable', '1.0.0')
+        .set('Upload-Concat', parts);
+    // Refused exactly as a partial that does not exist (the documented UPLOAD_CONCAT_INVALID).
+    const concat = await concatAs(bob.auth, `final;${partial}`);
+    const missing = await concatAs(bob.auth, `final;/api/uploads/${'0'.repeat(32)}`);
+    expect([concat.status, errorCode(concat.body)]).toEqual([400, 'UPLOAD_CONCAT_INVALID']);
+    expect([missing.status, errorCode(missing.body)]).toEqual([400, 'UPLOAD_CONCAT_INVALID']);
     const bobList = await request(url).get('/api/files').set('Authorization', bob.auth).expect(200);
     expect(bobList.body.data).toEqual([]);
 

@@ -59,7 +59,7 @@ describe('secrets and users come from the environment', () => {
       expect(res.body).toMatchObject({ code: 401, data: null });
       await request(demo.server.url).post('/api/login').auth('demo', 'demo-password').expect(401);
       const ok = await request(demo.server.url)
-        .post('/api/login')
+        .post('/api/login?token=1')
         .auth('carol', 'carol-password:with-colon')
         .expect(200);
       await request(demo.server.url).get('/api/me').set('Authorization', `Bearer ${ok.body.data.token}`).expect(200);
