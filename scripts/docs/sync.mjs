@@ -1,10 +1,11 @@
 // Keeps the docs honest: code samples are copies of tested files, and docs/errors.md is built
-// from the Errors tables of the package READMEs.
+// from every table under "## Errors" of the package READMEs (parsed by error-tables.mjs).
 //   node scripts/docs/sync.mjs          rewrites the docs in place
 //   node scripts/docs/sync.mjs --check  exits 1 when a doc is out of date (the docs test runs this logic)
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CODE, errorTables } from './error-tables.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const INCLUDE = /(<!-- include: (\S+) -->\n)```(\w*)\n[\s\S]*?```/g;
@@ -22,29 +23,6 @@ const packages = () =>
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
-
-/** The rows of the first table under "## Errors" in a package README. */
-export function errorRows(readme) {
-  const section = readme.split(/^## Errors\s*$/m)[1]?.split(/^## /m)[0] ?? '';
-  const lines = section.split('\n').filter((l) => l.trim().startsWith('|'));
-  const [header, , ...rows] = lines;
-  if (!header) return [];
-  const cells = (line) =>
-    line
-      .trim()
-      .replace(/^\||\|$/g, '')
-      .split(/(?<!\\)\|/)
-      .map((c) => c.trim());
-  const names = cells(header).map((h) => h.toLowerCase());
-  const at = (want) => names.findIndex((n) => want.some((w) => n.includes(w)));
-  const codeAt = at(['code']);
-  const statusAt = at(['status']);
-  const whenAt = at(['when', 'meaning', 'description', 'why']);
-  return rows
-    .map(cells)
-    .filter((c) => c[codeAt] && /`[A-Z0-9_]+`/.test(c[codeAt]))
-    .map((c) => ({ code: c[codeAt], status: c[statusAt] ?? '', when: c[whenAt] ?? '' }));
-}
 
 export function errorsDoc() {
   const lines = [
@@ -64,8 +42,9 @@ export function errorsDoc() {
     } catch {
       continue;
     }
-    for (const row of errorRows(readme)) {
-      lines.push(`| [${name}](../packages/${name}/README.md#errors) | ${row.code} | ${row.status} | ${row.when} |`);
+    for (const row of errorTables(readme).rows) {
+      const code = CODE.test(row.code) ? `\`${row.code}\`` : row.code;
+      lines.push(`| [${name}](../packages/${name}/README.md#errors) | ${code} | ${row.status} | ${row.when} |`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -18,3 +18,9 @@ it('documents every option of BasicAuthOptions in the Options table, and nothing
 it('documents every error code in the Errors table', () => {
   expect(firstColumn(section('Errors')).sort()).toEqual(Object.values(BasicAuthErrorCode).sort());
 });
+
+it('has a complete app in its Usage, as TypeScript (docs/test/samples.test.ts compiles and runs it)', () => {
+  const sample = /```ts\n([\s\S]*?)```/.exec(section('Usage'))?.[1] ?? '';
+  expect(sample).toContain("from '@koa-kit/auth-basic'");
+  expect(sample).toContain('.listen(');
+});

@@ -31,4 +31,10 @@ describe('public surface', () => {
       expect(errors).toContain(`\`${code}\``);
     }
   });
+
+  it('has a complete app in its Usage, as TypeScript (docs/test/samples.test.ts compiles and runs it)', () => {
+    const sample = /```ts\n([\s\S]*?)```/.exec(section('Usage'))?.[1] ?? '';
+    expect(sample).toContain("from '@koa-kit/rate-limit'");
+    expect(sample).toContain('.listen(');
+  });
 });

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+
+const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
+const readme = read('../README.md');
+const section = (title: string) => readme.split(`\n## ${title}\n`)[1]?.split('\n## ')[0] ?? '';
+/** Every `name` in the first cell of each table row. */
+const firstColumn = (md: string) =>
+  [...md.matchAll(/^\| (`[^|]+)\|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([^`]+)`/g)].map((n) => n[1]));
+/** The option names of `export interface <name> {` in a source file. */
+const declared = (file: string, name: string) => {
+  const body = read(file).split(`export interface ${name} {`)[1]?.split('\n}')[0] ?? '';
+  return [...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]);
+};
+
+it('documents every option of rangeDownload() and sendFile() in the Options tables, and nothing else', () => {
+  const [ofRangeDownload, ofSendFile] = section('Options').split('`sendFile(ctx, path, options?)`:');
+  expect(firstColumn(ofRangeDownload ?? '').sort()).toEqual(
+    declared('../src/range-download.ts', 'RangeDownloadOptions').sort(),
+  );
+  const sendFileOptions = declared('../src/send-file.ts', 'SendFileOptions');
+  expect(sendFileOptions.length).toBeGreaterThan(6);
+  expect(firstColumn(ofSendFile ?? '').sort()).toEqual(sendFileOptions.sort());
+});
+
+it('has a complete app in its Usage, as TypeScript (docs/test/samples.test.ts compiles and runs it)', () => {
+  const sample = /```ts\n([\s\S]*?)```/.exec(section('Usage'))?.[1] ?? '';
+  expect(sample).toContain("from '@koa-kit/range-download'");
+  expect(sample).toContain('.listen(');
+});
