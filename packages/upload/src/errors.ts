@@ -17,3 +17,20 @@ export function httpError(
 export function isHttpError(err: unknown): err is HttpError {
   return createError.isHttpError(err);
 }
+
+/** The code of a request that could not get its upload's lock in time. */
+export const LOCK_TIMEOUT_CODE = 'UPLOAD_LOCK_TIMEOUT';
+
+/**
+ * What a locker's `lock()` throws when another request keeps the upload's lock past the wait, and
+ * what the client gets: 423 Locked with `Retry-After`. Not a 500: a client holding a lock is not a
+ * server fault, and tus-js-client and Uppy retry a 423 while keeping the upload's URL (on another
+ * 4xx answer to HEAD they forget it and start over). `resumableUpload()` adds `Tus-Resumable` and
+ * the CORS headers.
+ */
+export function lockTimeoutError(headers: Record<string, string> = {}): HttpError {
+  return httpError(423, LOCK_TIMEOUT_CODE, 'Upload is locked by another request', {
+    ...headers,
+    'Retry-After': '1',
+  });
+}

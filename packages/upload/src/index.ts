@@ -12,6 +12,7 @@ export {
   type UploadState,
   upload,
 } from './multipart.js';
+export { type RedisLocker, type RedisLockerOptions, redisLocker } from './redis-locker.js';
 export {
   DEFAULT_CLEANUP_INTERVAL,
   DEFAULT_EXPIRES_IN,

@@ -5,11 +5,16 @@ import type { Readable, Writable } from 'node:stream';
 import type { Context, Middleware, Next } from 'koa';
 import multer from 'multer';
 import { compileAccept } from './accept.js';
+import { BodySource } from './body-source.js';
+import { lingerOnClose, unreadBodyIsLarge } from './connection.js';
 import { httpError, isHttpError } from './errors.js';
 import { sendContinue } from './expect-continue.js';
-import { TrackingDiskStorage } from './storage.js';
+import { MemoryStorage, TrackingDiskStorage } from './storage.js';
 
-/** A file received by `upload()`, written to disk under a random name. */
+/**
+ * A file received by `upload()`: on disk under a random name (`destination`, `filename`, `path`), or
+ * with `storage: 'memory'` in `buffer` (and no `destination`, `filename`, `path`, as with multer).
+ */
 export interface UploadedFile {
   /** Name of the form field. */
   fieldname: string;
@@ -27,6 +32,8 @@ export interface UploadedFile {
   filename: string;
   /** Full path of the file on disk. */
   path: string;
+  /** The file's bytes, with `storage: 'memory'` only. */
+  buffer?: Buffer;
 }
 
 /** A file as `fileFilter` sees it, before its bytes are read. All of it comes from the client. */
@@ -56,6 +63,8 @@ export interface UploadLimits {
    * `100 Continue`), counted while reading a chunked body. Default: what the other limits allow.
    */
   bodySize?: number;
+  /** With `storage: 'memory'`: most bytes of all files of a request together. Default 4 MiB. */
+  totalFileSize?: number;
 }
 
 /** A field of the `fields` shape. */
@@ -67,6 +76,11 @@ export interface UploadField {
 
 /** Options of `upload()`. Give at most one of `single`, `array`, `fields`, `any` (the default). */
 export interface UploadOptions {
+  /**
+   * Where files go: `'disk'` (the default, under `dest`) or `'memory'` (`file.buffer`, for small
+   * files: `limits.fileSize` defaults to 1 MiB and `limits.totalFileSize` to 4 MiB).
+   */
+  storage?: 'disk' | 'memory';
   /** Folder files are written to (created if missing). Default `<os tmpdir>/koa-kit-upload`. */
   dest?: string;
   /** One file in this field, on `ctx.request.file`. */
@@ -128,6 +142,13 @@ export const UploadErrorCode = {
   idleTimeout: 'UPLOAD_IDLE_TIMEOUT',
   hookFailed: 'UPLOAD_HOOK_FAILED',
   storageFailed: 'UPLOAD_STORAGE_FAILED',
+  filesTooLarge: 'FILES_TOO_LARGE',
+} as const;
+
+/** Limits of `storage: 'memory'` where they differ from the disk ones. */
+export const DEFAULT_MEMORY_LIMITS = {
+  fileSize: 1024 * 1024,
+  totalFileSize: 4 * 1024 * 1024,
 } as const;
 
 export const DEFAULT_UPLOAD_LIMITS = {
@@ -210,16 +231,24 @@ function checkShape(options: UploadOptions, files: number): Shape {
   return { kind: 'any' };
 }
 
-function checkLimits(limits: unknown, shape: Shape): Required<UploadLimits> {
+function checkLimits(limits: unknown, shape: Shape, inMemory: boolean): Required<UploadLimits> {
   if (limits !== undefined && !isPlainObject(limits)) throw new TypeError('"limits" option must be an object');
   const given = (limits ?? {}) as Record<string, unknown>;
-  const known = ['fileSize', 'files', 'fields', 'fieldSize', 'fieldNameSize', 'parts', 'bodySize'];
+  const known = ['fileSize', 'files', 'fields', 'fieldSize', 'fieldNameSize', 'parts', 'bodySize', 'totalFileSize'];
   for (const key of Object.keys(given)) {
     if (!known.includes(key)) throw new TypeError(`"limits.${key}" is not a known limit (${known.join(', ')})`);
   }
   const pick = (key: keyof typeof DEFAULT_UPLOAD_LIMITS, allowZero: boolean) =>
     given[key] === undefined ? DEFAULT_UPLOAD_LIMITS[key] : positiveInteger(given[key], `limits.${key}`, allowZero);
-  const fileSize = pick('fileSize', false);
+  const fileSize = inMemory && given.fileSize === undefined ? DEFAULT_MEMORY_LIMITS.fileSize : pick('fileSize', false);
+  if (!inMemory && given.totalFileSize !== undefined) {
+    throw new TypeError('upload(): "limits.totalFileSize" goes with storage: "memory" only (on disk, use "bodySize")');
+  }
+  const totalFileSize = !inMemory
+    ? Number.POSITIVE_INFINITY
+    : given.totalFileSize === undefined
+      ? DEFAULT_MEMORY_LIMITS.totalFileSize
+      : positiveInteger(given.totalFileSize, 'limits.totalFileSize');
   const files = pick('files', true);
   const fields = pick('fields', true);
   const fieldSize = pick('fieldSize', true);
@@ -238,7 +267,7 @@ function checkLimits(limits: unknown, shape: Shape): Required<UploadLimits> {
           : files;
   const derived = maxFiles * fileSize + fields * (fieldSize + fieldNameSize) + parts * PART_OVERHEAD + PART_OVERHEAD;
   const bodySize = given.bodySize === undefined ? derived : positiveInteger(given.bodySize, 'limits.bodySize');
-  return { fileSize, files, fields, fieldSize, fieldNameSize, parts, bodySize };
+  return { fileSize, files, fields, fieldSize, fieldNameSize, parts, bodySize, totalFileSize };
 }
 
 function allFiles(files: unknown, file: unknown): UploadedFile[] {
@@ -255,6 +284,18 @@ function allFiles(files: unknown, file: unknown): UploadedFile[] {
  */
 export function upload(options: UploadOptions = {}): Middleware {
   if (!isPlainObject(options)) throw new TypeError('upload(options): options must be an object');
+  const storageKind = options.storage ?? 'disk';
+  if (storageKind !== 'disk' && storageKind !== 'memory') {
+    throw new TypeError('upload(): "storage" option must be "disk" or "memory" (multer storage engines are not taken)');
+  }
+  const inMemory = storageKind === 'memory';
+  if (inMemory) {
+    for (const key of ['dest', 'filename', 'keep'] as const) {
+      if (options[key] !== undefined) {
+        throw new TypeError(`upload(): "${key}" option does not go with storage: "memory" (files are not written)`);
+      }
+    }
+  }
   const dest = options.dest ?? path.join(tmpdir(), 'koa-kit-upload');
   if (typeof dest !== 'string' || dest === '') throw new TypeError('"dest" option must be a non-empty string');
   if (options.keep !== undefined && typeof options.keep !== 'boolean') {
@@ -275,7 +316,7 @@ export function upload(options: UploadOptions = {}): Middleware {
     options,
     (isPlainObject(limits0) && (limits0.files as number)) || DEFAULT_UPLOAD_LIMITS.files,
   );
-  const limits = checkLimits(limits0, shape);
+  const limits = checkLimits(limits0, shape, inMemory);
   const expectedFields = new Set(
     shape.kind === 'single' || shape.kind === 'array'
       ? [shape.name]
@@ -284,35 +325,37 @@ export function upload(options: UploadOptions = {}): Middleware {
         : [],
   );
 
-  mkdirSync(dest, { recursive: true });
   const { filename } = options;
   if (filename !== undefined && typeof filename !== 'function') {
     throw new TypeError('"filename" option must be a function');
   }
-  const storage = new TrackingDiskStorage(
-    path.resolve(dest),
-    filename
-      ? async (req, file: UploadFileInfo) => {
-          const ctx = contexts.get(req);
-          if (!ctx) return undefined;
-          let chosen: unknown;
-          try {
-            chosen = await filename(ctx, {
-              fieldname: file.fieldname,
-              originalname: file.originalname,
-              encoding: file.encoding,
-              mimetype: file.mimetype,
-            });
-          } catch (error) {
-            throw hookError(error);
-          }
-          if (!isSafeRelativePath(chosen)) {
-            throw httpError(500, UploadErrorCode.hookFailed, 'filename returned an unsafe path');
-          }
-          return chosen;
-        }
-      : undefined,
-  );
+  if (!inMemory) mkdirSync(dest, { recursive: true });
+  const storage = inMemory
+    ? new MemoryStorage(limits.totalFileSize)
+    : new TrackingDiskStorage(
+        path.resolve(dest),
+        filename
+          ? async (req, file: UploadFileInfo) => {
+              const ctx = contexts.get(req);
+              if (!ctx) return undefined;
+              let chosen: unknown;
+              try {
+                chosen = await filename(ctx, {
+                  fieldname: file.fieldname,
+                  originalname: file.originalname,
+                  encoding: file.encoding,
+                  mimetype: file.mimetype,
+                });
+              } catch (error) {
+                throw hookError(error);
+              }
+              if (!isSafeRelativePath(chosen)) {
+                throw httpError(500, UploadErrorCode.hookFailed, 'filename returned an unsafe path');
+              }
+              return chosen;
+            }
+          : undefined,
+      );
 
   const instance = multer({
     storage: storage as any,
@@ -398,20 +441,22 @@ export function upload(options: UploadOptions = {}): Middleware {
       if (hasBody) {
         throw httpError(415, UploadErrorCode.notMultipart, 'Expected multipart/form-data', {
           'Accept-Post': 'multipart/form-data',
+          ...closeIfLarge(ctx),
         });
       }
       return next();
     }
     const length = ctx.request.length;
     if (length !== undefined && length > limits.bodySize) {
-      throw httpError(413, UploadErrorCode.bodyTooLarge, 'Request body too large');
+      throw httpError(413, UploadErrorCode.bodyTooLarge, 'Request body too large', closeIfLarge(ctx));
     }
     sendContinue(ctx.req);
-    const files = storage.begin(ctx.req);
-    contexts.set(ctx.req, ctx);
+    const source = new BodySource(ctx.req);
+    const files = storage.begin(source);
+    contexts.set(source, ctx);
     let parsed = false;
     try {
-      await parse(ctx, () => {
+      await parse(ctx, source, () => {
         parsed = true;
         ctx.state.upload = { files: allFiles(ctx.request.files, ctx.request.file) };
         return next();
@@ -419,8 +464,16 @@ export function upload(options: UploadOptions = {}): Middleware {
     } catch (err) {
       await files.removeAll();
       const refusal = parsed ? err : mapError(err, ctx);
-      // The rest of a refused body must not be read as the next request on this connection.
-      if (!ctx.req.complete && isHttpError(refusal)) refusal.headers = { ...refusal.headers, Connection: 'close' };
+      // The unread rest of a refused body must not be read as the next request on this connection,
+      // and a large one is not read at all (see BodySource): the connection closes after the answer.
+      if (
+        !parsed &&
+        isHttpError(refusal) &&
+        (source.mustClose() || (refusal as { code?: unknown }).code === UploadErrorCode.idleTimeout)
+      ) {
+        refusal.headers = { ...refusal.headers, Connection: 'close' };
+        lingerOnClose(ctx.req);
+      }
       throw refusal;
     }
     if (!keep) {
@@ -430,15 +483,23 @@ export function upload(options: UploadOptions = {}): Middleware {
   };
 }
 
+/** `Connection: close` for a refusal sent before the body is read, unless the body is small (Node then reads it). */
+function closeIfLarge(ctx: Context): Record<string, string> {
+  if (!unreadBodyIsLarge(ctx.req)) return {};
+  lingerOnClose(ctx.req);
+  return { Connection: 'close' };
+}
+
 /** multer's stream handler, plus a byte count for bodies sent without `Content-Length` and an idle timer. */
 function countBody(max: number, idleTimeout: number) {
-  return function pipeBody(req: Readable & { headers: Record<string, unknown> }, busboy: Writable): void {
+  return function pipeBody(source: BodySource, busboy: Writable): void {
+    const req: Readable & { headers: Record<string, unknown> } = source.req;
     if (idleTimeout > 0) {
       const timer = setTimeout(() => {
         const err = httpError(408, UploadErrorCode.idleTimeout, 'Upload body idle for too long');
         busboy.destroy(err);
-        // multer answers an error only once the body is drained, which an idle client never lets happen.
-        idleRefusals.get(req)?.(err);
+        // Answered at once: multer's answer waits until it has let go of the body.
+        idleRefusals.get(source)?.(err);
       }, idleTimeout);
       const refresh = () => timer.refresh();
       req.on('data', refresh);
@@ -461,7 +522,7 @@ function countBody(max: number, idleTimeout: number) {
       };
       req.on('data', count);
     }
-    req.pipe(busboy);
+    source.feed(busboy);
   };
 }
 
@@ -499,25 +560,24 @@ const idleRefusals = new WeakMap<object, (err: unknown) => void>();
 
 type NodeMiddleware = (req: any, res: any, callback: (err?: unknown) => void) => void;
 
-/** What @koa/multer does: run multer's middleware, then move what it parsed onto `ctx.request`. */
-function asKoa(middleware: NodeMiddleware): (ctx: Context, next: () => Promise<void>) => Promise<void> {
-  return async (ctx, next) => {
+/** What @koa/multer does: run multer's middleware (on the request's stand-in), then move what it parsed onto `ctx.request`. */
+function asKoa(
+  middleware: NodeMiddleware,
+): (ctx: Context, source: BodySource, next: () => Promise<void>) => Promise<void> {
+  return async (ctx, source, next) => {
     try {
       await new Promise<void>((resolve, reject) => {
-        idleRefusals.set(ctx.req, reject);
-        middleware(ctx.req, ctx.res, (err) => (err ? reject(err) : resolve()));
+        idleRefusals.set(source, reject);
+        middleware(source, ctx.res, (err) => (err ? reject(err) : resolve()));
       });
     } finally {
-      idleRefusals.delete(ctx.req);
+      idleRefusals.delete(source);
     }
-    const req = ctx.req as typeof ctx.req & { body?: unknown; file?: UploadedFile; files?: unknown };
-    ctx.request.body = req.body;
+    const parsed = source as BodySource & { body?: unknown; file?: UploadedFile; files?: unknown };
+    ctx.request.body = parsed.body;
     // On ctx too, where @koa/multer puts them.
-    if (req.file) ctx.request.file = ctx.file = req.file;
-    if (req.files) ctx.request.files = ctx.files = req.files as UploadedFile[];
-    delete req.body;
-    delete req.file;
-    delete req.files;
+    if (parsed.file) ctx.request.file = ctx.file = parsed.file;
+    if (parsed.files) ctx.request.files = ctx.files = parsed.files as UploadedFile[];
     return next();
   };
 }

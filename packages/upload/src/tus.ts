@@ -4,7 +4,8 @@ import path from 'node:path';
 import { MemoryLocker, Server } from '@tus/server';
 import { ERRORS, HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
 import type { Context, Middleware, Next } from 'koa';
-import { httpError, isHttpError } from './errors.js';
+import { lingerOnClose } from './connection.js';
+import { httpError, isHttpError, LOCK_TIMEOUT_CODE, lockTimeoutError } from './errors.js';
 import {
   ID_FORMAT,
   KitFileStore,
@@ -152,7 +153,7 @@ export const ResumableUploadErrorCode = {
   aborted: 'UPLOAD_ABORTED',
   tooManyUploads: 'UPLOAD_CONCURRENCY_LIMIT',
   idleTimeout: 'UPLOAD_IDLE_TIMEOUT',
-  lockTimeout: 'UPLOAD_LOCK_TIMEOUT',
+  lockTimeout: LOCK_TIMEOUT_CODE,
   refused: 'UPLOAD_REFUSED',
   hookFailed: 'UPLOAD_HOOK_FAILED',
   storageFailed: 'UPLOAD_STORAGE_FAILED',
@@ -163,7 +164,6 @@ const TUS_CODES = new Map<unknown, string>([
   [ERRORS.MISSING_OFFSET, C.offsetMissing],
   [ERRORS.ABORTED, C.aborted],
   [ERRORS.INVALID_TERMINATION, C.terminationRefused],
-  [ERRORS.ERR_LOCK_TIMEOUT, C.lockTimeout],
   [ERRORS.INVALID_CONTENT_TYPE, C.contentTypeInvalid],
   [ERRORS.FILE_NOT_FOUND, C.notFound],
   [ERRORS.INVALID_OFFSET, C.offsetConflict],
@@ -285,6 +285,11 @@ function metadataOf(result: unknown): Record<string, string> | undefined {
 function hasBody(ctx: Context): boolean {
   const length = ctx.get('content-length');
   return ctx.get('transfer-encoding') !== '' || (length !== '' && length !== '0');
+}
+
+/** @tus/server's lock timeout (its MemoryLocker, lockers built on @tus/utils), or the kit's (`lockTimeoutError()`). */
+function isLockTimeout(error: unknown): boolean {
+  return error === ERRORS.ERR_LOCK_TIMEOUT || (isHttpError(error) && error.code === LOCK_TIMEOUT_CODE);
 }
 
 function checkHook(value: unknown, name: string): void {
@@ -460,6 +465,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
 
   const fail = (ctx: Context, status: number, code: string, message: string, extra?: Record<string, string>) =>
     httpError(status, code, message, { 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx), ...extra });
+  const locked = (ctx: Context) => lockTimeoutError({ 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx) });
 
   const publicBase = (ctx: Context): string => {
     const original = ctx.originalUrl.split('?', 1)[0]!;
@@ -533,7 +539,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       return held;
     } catch (error) {
       await Promise.all(held.map((lock) => lock.unlock().catch(() => {})));
-      if (error === ERRORS.ERR_LOCK_TIMEOUT) throw fail(ctx, 500, C.lockTimeout, 'Upload is busy');
+      if (isLockTimeout(error)) throw locked(ctx);
       throw error;
     } finally {
       ctx.res.off('close', onClose);
@@ -630,10 +636,16 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       handled = await handle(ctx, next);
     } catch (error) {
       // A body refused part-way (or before it was read) must not be read as the next request on this socket.
-      if (!ctx.req.complete && isHttpError(error)) error.headers = { ...(error.headers ?? {}), Connection: 'close' };
+      if (!ctx.req.complete && isHttpError(error)) {
+        error.headers = { ...(error.headers ?? {}), Connection: 'close' };
+        lingerOnClose(ctx.req);
+      }
       throw error;
     }
-    if (handled && !ctx.req.complete) ctx.set('Connection', 'close');
+    if (handled && !ctx.req.complete) {
+      ctx.set('Connection', 'close');
+      lingerOnClose(ctx.req);
+    }
   };
 
   /** Serves a tus request; `false` when the request went to `next`. */
@@ -781,6 +793,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
         ctx.respond = false;
         return true;
       }
+      if (isLockTimeout(request.tusError)) throw locked(ctx);
       const text = (await response.text()).trim();
       const code =
         TUS_CODES.get(request.tusError) ??
