@@ -1,11 +1,26 @@
+import { fileURLToPath } from 'node:url';
 import type { Options } from 'tsup';
+
+const INTERNAL = /^@koa-kit\/common(\/|$)/;
+const COMMON_INDEX = fileURLToPath(new URL('./internal/common/src/index.ts', import.meta.url));
+const COMMON_KOA_KIT_USER = fileURLToPath(new URL('./internal/common/src/koa-kit-user.ts', import.meta.url));
+
+/**
+ * Declarations: @koa-kit/common is found by path, not through node_modules (which the declaration
+ * bundler would leave as an import), so what it declares (the KoaKitUser augmentation) is inlined.
+ */
+const DTS = {
+  compilerOptions: {
+    rootDir: '../..',
+    paths: { '@koa-kit/common': [COMMON_INDEX], '@koa-kit/common/koa-kit-user': [COMMON_KOA_KIT_USER] },
+  },
+};
 
 /** The one build every package uses: ESM + CommonJS with declarations for both, no source maps. */
 export function packageConfig(overrides: Options = {}): Options {
   return {
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],
-    dts: true,
     clean: true,
     target: 'node20',
     platform: 'node',
@@ -15,6 +30,10 @@ export function packageConfig(overrides: Options = {}): Options {
     shims: false,
     // Keep `function session()` inside `session()` named `session` (DEBUG=koa* shows middleware names).
     keepNames: true,
+    // Helpers shared by the packages live in internal/common: bundled into each build (and its
+    // declarations), never imported at run time; check:packages fails on any @koa-kit/ import.
+    noExternal: [INTERNAL],
+    dts: DTS,
     ...overrides,
   };
 }
@@ -37,7 +56,7 @@ export function packageConfigWithSharedTypes(shared: string): Options {
       const { build } = await import('tsup');
       const { readFileSync, writeFileSync } = await import('node:fs');
       const ts = (await import('typescript')).default;
-      await build({ ...base, config: false, clean: false, silent: true, external, dts: { only: true } });
+      await build({ ...base, config: false, clean: false, silent: true, external, dts: { ...DTS, only: true } });
       const source = readFileSync(`src/${shared}.ts`, 'utf8');
       const out = ts.transpileDeclaration(source, { fileName: `${shared}.ts`, reportDiagnostics: true });
       if (out.diagnostics?.length || /from\s+['"]\./.test(out.outputText))

@@ -94,7 +94,8 @@ function distIsFresh(dir) {
   if (!built.every((f) => existsSync(f))) return false;
   const oldestBuilt = Math.min(...built.map((f) => statSync(f).mtimeMs));
   const inputs = ['src', 'package.json', 'tsup.config.ts', 'tsconfig.json'].map((f) => join(dir, f));
-  inputs.push(join(root, 'tsup.base.ts'), join(root, 'tsconfig.base.json'));
+  // internal/common is bundled into every package: a change there makes every dist/ stale.
+  inputs.push(join(root, 'tsup.base.ts'), join(root, 'tsconfig.base.json'), join(root, 'internal', 'common', 'src'));
   return Math.max(...inputs.map(newestMtime)) < oldestBuilt;
 }
 

@@ -1,6 +1,7 @@
+import { isPlainObject, isPrintableAscii, optionError } from '@koa-kit/common';
 import createError, { type HttpError } from 'http-errors';
 import type { Context, KoaKitUser, Middleware, Next } from 'koa';
-import { basicChallenge, isValidRealm } from './challenge.js';
+import { basicChallenge } from './challenge.js';
 import { parseBasic } from './parse.js';
 import { type UserTable, userTable } from './users.js';
 
@@ -45,23 +46,18 @@ const MESSAGES = {
   CREDENTIALS_INVALID: 'Invalid credentials',
 } as const;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function checkUsers(users: unknown): Record<string, string> {
-  if (!isPlainObject(users)) throw new TypeError('"users" option must be an object of { name: password }');
+  if (!isPlainObject(users)) throw optionError('basicAuth', '"users" option must be an object of { name: password }');
   // No prototype: an own "__proto__" entry stays a user instead of silently setting a prototype.
   const copy: Record<string, string> = Object.create(null);
   for (const [name, password] of Object.entries(users)) {
-    if (typeof password !== 'string') throw new TypeError(`"users" option: the password of "${name}" must be a string`);
+    if (typeof password !== 'string')
+      throw optionError('basicAuth', `"users" option: the password of "${name}" must be a string`);
     if (name.includes(':'))
-      throw new TypeError(`"users" option: the user name "${name}" must not contain ":" (RFC 7617)`);
+      throw optionError('basicAuth', `"users" option: the user name "${name}" must not contain ":" (RFC 7617)`);
     copy[name] = password;
   }
-  if (Object.keys(copy).length === 0) throw new TypeError('"users" option must name at least one user');
+  if (Object.keys(copy).length === 0) throw optionError('basicAuth', '"users" option must name at least one user');
   return copy;
 }
 
@@ -70,19 +66,19 @@ function checkUsers(users: unknown): Record<string, string> {
  * `Proxy-Authenticate` with `proxy: true`) and sets `ctx.state.user` on success.
  */
 export function basicAuth<U extends object = BasicAuthUser>(options: BasicAuthOptions<U>): Middleware {
-  if (!isPlainObject(options)) throw new TypeError('basicAuth(options): options must be an object');
+  if (!isPlainObject(options)) throw optionError('basicAuth', 'options must be an object');
   const { users, validate, realm = DEFAULT_REALM, proxy = false } = options;
-  if (typeof realm !== 'string' || !isValidRealm(realm)) {
-    throw new TypeError('"realm" option must be a string of printable ASCII characters');
+  if (typeof realm !== 'string' || !isPrintableAscii(realm)) {
+    throw optionError('basicAuth', '"realm" option must be a string of printable ASCII characters');
   }
-  if (typeof proxy !== 'boolean') throw new TypeError('"proxy" option must be a boolean');
+  if (typeof proxy !== 'boolean') throw optionError('basicAuth', '"proxy" option must be a boolean');
   if (users !== undefined && validate !== undefined) {
-    throw new TypeError('"users" and "validate" options cannot be used together');
+    throw optionError('basicAuth', '"users" and "validate" options cannot be used together');
   }
   let table: UserTable | undefined;
   if (users !== undefined) table = userTable(checkUsers(users));
   else if (typeof validate !== 'function') {
-    throw new TypeError('"users" or "validate" option is required ("validate" must be a function)');
+    throw optionError('basicAuth', '"users" or "validate" option is required ("validate" must be a function)');
   }
 
   const status = proxy ? 407 : 401;

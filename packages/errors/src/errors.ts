@@ -1,6 +1,8 @@
+import { ENVELOPE_STATE } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import { settleRequestBody } from './drain.js';
+import { read } from './json-safe.js';
 import { type ErrorsOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type Problem, toError, toProblem } from './problem.js';
 import { envelopeStyle, negotiate, type Rendered, renderEnvelope, renderNegotiated, TEXT_TYPE } from './render.js';
@@ -85,7 +87,7 @@ function handle(ctx: Context, thrown: unknown, options: ResolvedOptions, late: b
   for (const name of Object.keys(problem.headers)) res.setHeader(name, problem.headers[name]!);
   res.setHeader('X-Content-Type-Options', 'nosniff');
 
-  const legacy200 = options.format === 'envelope' && ctx.state?.envelopeHttpStatus === 'always-200';
+  const legacy200 = options.format === 'envelope' && read(ctx.state, ENVELOPE_STATE.httpStatus) === 'always-200';
   ctx.status = legacy200 ? 200 : problem.status;
   let rendered: Rendered | undefined;
   try {

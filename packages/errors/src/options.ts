@@ -1,3 +1,4 @@
+import { optionError, optionsObject, rejectUnknownOptions } from '@koa-kit/common';
 import type { Context } from 'koa';
 import type { Problem } from './problem.js';
 
@@ -45,30 +46,25 @@ const KNOWN = new Set(['format', 'stack', 'notFound', 'emitClientErrors', 'maxMe
 function optionalBoolean(options: ErrorsOptions, name: keyof ErrorsOptions): boolean | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`"${name}" option must be a boolean`);
+  if (typeof value !== 'boolean') throw optionError('errors', `"${name}" option must be a boolean`);
   return value;
 }
 
 /** Checks the options once, when the factory is called; never mutates the caller's object. */
-export function resolveOptions(options: ErrorsOptions | undefined): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError('errors() options must be an object');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`unknown option "${key}" for errors()`);
-  }
+export function resolveOptions(given: ErrorsOptions | undefined): ResolvedOptions {
+  const options = optionsObject('errors', given);
+  rejectUnknownOptions('errors', options, KNOWN);
   const format = options.format ?? 'auto';
   if (format !== 'auto' && format !== 'envelope' && typeof format !== 'function') {
-    throw new TypeError('"format" option must be "auto", "envelope" or a function');
+    throw optionError('errors', '"format" option must be "auto", "envelope" or a function');
   }
   const maxMessageLength = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
   if (!Number.isInteger(maxMessageLength) || maxMessageLength < 16 || maxMessageLength > MAX_MESSAGE_LENGTH_LIMIT) {
-    throw new TypeError(`"maxMessageLength" option must be an integer from 16 to ${MAX_MESSAGE_LENGTH_LIMIT}`);
+    throw optionError('errors', `"maxMessageLength" option must be an integer from 16 to ${MAX_MESSAGE_LENGTH_LIMIT}`);
   }
   const drainLimit = options.drainLimit ?? DEFAULT_DRAIN_LIMIT;
   if (!Number.isInteger(drainLimit) || drainLimit < 0 || drainLimit > DRAIN_LIMIT_LIMIT) {
-    throw new TypeError(`"drainLimit" option must be an integer from 0 to ${DRAIN_LIMIT_LIMIT} (bytes)`);
+    throw optionError('errors', `"drainLimit" option must be an integer from 0 to ${DRAIN_LIMIT_LIMIT} (bytes)`);
   }
   return {
     format,

@@ -1,3 +1,4 @@
+import { ENVELOPE_STATE } from '@koa-kit/common';
 import type { Context } from 'koa';
 import { preferredOffer } from './accept.js';
 import { read } from './json-safe.js';
@@ -44,15 +45,15 @@ export function renderProblem(problem: Problem): Rendered {
   return { type: PROBLEM_TYPE, body: JSON.stringify(body) };
 }
 
-/** What @koa-kit/status-envelope publishes on ctx.state for the envelope of errors (both optional). */
+/** What statusEnvelope() publishes on ctx.state (ENVELOPE_STATE) for the envelope of errors (both optional). */
 export interface EnvelopeStyle {
   codeBase: number;
   messages: ReadonlyMap<number, string> | undefined;
 }
 
 export function envelopeStyle(state: unknown): EnvelopeStyle {
-  const codeBase = read(state, 'envelopeCodeBase');
-  const messages = read(state, 'envelopeMessages');
+  const codeBase = read(state, ENVELOPE_STATE.codeBase);
+  const messages = read(state, ENVELOPE_STATE.messages);
   return {
     codeBase: Number.isSafeInteger(codeBase) ? (codeBase as number) : 0,
     messages: messages instanceof Map ? messages : undefined,

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -36,6 +37,19 @@ async function serve(handler: Koa.Middleware): Promise<string> {
   current = appWith(handler);
   server = await listen(current.app);
   return server.url;
+}
+
+/** Waits until the app has emitted `count` errors (no fixed sleep), and takes them. */
+async function emitted(count: number): Promise<Error[]> {
+  const test = current!;
+  while (test.appErrors.errors.length < count) await once(test.app, 'error');
+  return test.appErrors.take() as Error[];
+}
+
+/** Closes the server: once every connection is closed, everything errors() would emit has been. */
+async function closeServer(): Promise<void> {
+  await server?.close();
+  server = undefined;
 }
 
 /** A raw request: status line, headers, body and whether the server cut the connection. */
@@ -198,10 +212,10 @@ describe('failures after the headers are sent', () => {
     expect(res.status).toBe(200);
     expect(res.aborted).toBe(true);
     expect(res.body).toBe('x'.repeat(1000)); // no second write: no error text appended
-    await sleep(20);
-    const emitted = current!.appErrors.take() as Error[];
-    expect(emitted.map((e) => e.message)).toEqual(['disk failed mid-way']);
+    expect((await emitted(1)).map((e) => e.message)).toEqual(['disk failed mid-way']);
     expect(await raw(`${url}/ok`)).toMatchObject({ status: 200, body: '{"ok":true}' });
+    await closeServer();
+    expect(current!.appErrors.errors).toEqual([]); // emitted once: nothing more once all is closed
   });
 
   test('curl sees a truncated transfer, not a complete response', async () => {
@@ -249,19 +263,21 @@ describe('failures after the headers are sent', () => {
     });
     const res = await raw(url);
     expect(res.aborted).toBe(true);
-    await sleep(20);
-    expect((current!.appErrors.take() as Error[]).map((e) => e.message)).toEqual(['upstream socket hang up']);
+    expect((await emitted(1)).map((e) => e.message)).toEqual(['upstream socket hang up']);
   });
 
   test('a client that disconnects mid-stream is not reported as an error', async () => {
-    let destroyed = false;
+    let bodyDestroyed!: () => void;
+    const destroyed = new Promise<void>((resolve) => {
+      bodyDestroyed = resolve;
+    });
     const url = await serve((ctx) => {
       const body = new Readable({
         read() {
           setTimeout(() => this.push('y'.repeat(64 * 1024)), 5);
         },
         destroy(err, cb) {
-          destroyed = true;
+          bodyDestroyed();
           cb(err);
         },
       });
@@ -276,10 +292,9 @@ describe('failures after the headers are sent', () => {
       });
       req.on('error', () => {});
     });
-    for (let i = 0; i < 50 && !destroyed; i++) await sleep(10);
-    expect(destroyed).toBe(true);
-    await sleep(20);
-    expect(current!.appErrors.errors).toHaveLength(0);
+    await destroyed; // Koa saw the client go and destroyed the body
+    await closeServer();
+    expect(current!.appErrors.errors).toEqual([]);
   });
 });
 

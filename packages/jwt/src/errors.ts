@@ -1,3 +1,4 @@
+import { quote } from '@koa-kit/common';
 import createError, { type HttpError } from 'http-errors';
 
 /** Every code `jwt()` and `requireScope()` refuse with, and the text sent with it. */
@@ -35,10 +36,6 @@ export class Refusal {
     /** What jsonwebtoken (or the resolver) reported, for `err.cause`. */
     readonly cause?: unknown,
   ) {}
-}
-
-export function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /**

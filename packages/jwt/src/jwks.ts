@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isPlainObject, optionError } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { JwtHeader } from './decode.js';
 import { SERVER_ERRORS } from './errors.js';
@@ -33,7 +34,7 @@ interface SigningKey {
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`"${name}" option must be a positive number of seconds`);
+    throw optionError('jwks', `"${name}" option must be a positive number of seconds`);
   }
   return value;
 }
@@ -69,14 +70,15 @@ function signingKeys(document: unknown): Map<string, SigningKey> {
  * answered 503 JWKS_UNAVAILABLE with `Retry-After`.
  */
 export function jwks(options: JwksOptions): KeyResolver {
-  if (options === null || typeof options !== 'object') throw new TypeError('jwks(options): options must be an object');
+  if (!isPlainObject(options)) throw optionError('jwks', 'options must be an object');
   let url: URL;
   try {
     url = new URL(options.uri);
   } catch {
-    throw new TypeError('"uri" option must be an absolute http(s) URL');
+    throw optionError('jwks', '"uri" option must be an absolute http(s) URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('"uri" option must be an http(s) URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw optionError('jwks', '"uri" option must be an http(s) URL');
   const ttlMs = positive('cacheTtl', options.cacheTtl, DEFAULT_JWKS_CACHE_TTL) * 1000;
   const cooldownMs = positive('cooldown', options.cooldown, DEFAULT_JWKS_COOLDOWN) * 1000;
   const timeoutMs = positive('timeout', options.timeout, DEFAULT_JWKS_TIMEOUT) * 1000;

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { isPlainObject, isPrintableAscii, optionError } from '@koa-kit/common';
 import createError from 'http-errors';
 import jsonwebtoken, { type VerifyOptions } from 'jsonwebtoken';
 import type { Context, KoaKitUser, Middleware, Next } from 'koa';
@@ -93,14 +94,7 @@ interface Entry {
 /** Lets `requireScope()` answer with the realm of the `jwt()` in front of it. */
 export const REALM = Symbol.for('@koa-kit/jwt:realm');
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const { JsonWebTokenError, NotBeforeError, TokenExpiredError } = jsonwebtoken;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -158,57 +152,57 @@ function timespan(value: string): number | undefined {
 function seconds(name: string, value: unknown, positive: boolean): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new TypeError(`"${name}" option must be a ${positive ? 'positive' : 'non-negative'} number of seconds`);
+    throw optionError('jwt', `"${name}" option must be a ${positive ? 'positive' : 'non-negative'} number of seconds`);
   }
   return value;
 }
 
-/** Maps a jsonwebtoken failure to a code; anything unrecognised is TOKEN_INVALID, never a 500. */
+/**
+ * Maps a jsonwebtoken failure to a code by its class, never by its message. jsonwebtoken is asked
+ * for the signature and the time claims only (exp, nbf, maxAge: TokenExpiredError and
+ * NotBeforeError); everything else it could refuse (shape, algorithm, key kind, claim types) is
+ * checked here before, and the other claims after. So a plain JsonWebTokenError is the signature;
+ * test/regressions/jsonwebtoken-pinned.test.ts fails if jsonwebtoken starts refusing anything else.
+ */
 function codeOf(err: unknown): TokenErrorCode {
   if (err instanceof TokenExpiredError) return 'TOKEN_EXPIRED';
   if (err instanceof NotBeforeError) return 'TOKEN_NOT_YET_VALID';
-  const message = err instanceof JsonWebTokenError ? err.message : '';
-  if (message === 'invalid signature' || message === 'jwt signature is required') return 'TOKEN_SIGNATURE_INVALID';
-  if (message === 'invalid algorithm' || message.startsWith('secretOrPublicKey must be'))
-    return 'TOKEN_ALGORITHM_NOT_ALLOWED';
-  if (message.startsWith('jwt audience invalid')) return 'TOKEN_AUDIENCE_INVALID';
-  if (message.startsWith('jwt issuer invalid')) return 'TOKEN_ISSUER_INVALID';
-  if (message.startsWith('jwt subject invalid')) return 'TOKEN_SUBJECT_INVALID';
-  if (/^invalid (exp|nbf) value|^iat required|^jwt (jwtid|nonce) invalid/.test(message)) return 'TOKEN_CLAIM_INVALID';
-  if (message === 'jwt malformed' || message === 'invalid token') return 'TOKEN_MALFORMED';
+  if (err instanceof JsonWebTokenError) return 'TOKEN_SIGNATURE_INVALID';
   return 'TOKEN_INVALID';
+}
+
+/** Claim types jsonwebtoken would refuse after the signature (a non-numeric exp or nbf; no iat with maxAge). */
+function claimTypesInvalid(payload: JwtPayload, withMaxAge: boolean): boolean {
+  for (const claim of ['exp', 'nbf'] as const) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') return true;
+  }
+  return withMaxAge && typeof payload.iat !== 'number';
 }
 
 function checkAlgorithms(value: unknown): Algorithm[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError('"algorithms" option is required: a non-empty array such as ["HS256"] or ["RS256"]');
+    throw optionError('jwt', '"algorithms" option is required: a non-empty array such as ["HS256"] or ["RS256"]');
   }
   for (const alg of value) {
     if (typeof alg === 'string' && alg.toLowerCase() === 'none')
-      throw new TypeError('"algorithms" option must never include "none"');
-    if (!isAlgorithm(alg)) throw new TypeError(`"algorithms" option: unsupported algorithm ${JSON.stringify(alg)}`);
+      throw optionError('jwt', '"algorithms" option must never include "none"');
+    if (!isAlgorithm(alg))
+      throw optionError('jwt', `"algorithms" option: unsupported algorithm ${JSON.stringify(alg)}`);
   }
   return [...new Set(value as Algorithm[])];
 }
 
 function checkString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new TypeError(`"${name}" option must be a non-empty string`);
+  if (typeof value !== 'string' || value === '')
+    throw optionError('jwt', `"${name}" option must be a non-empty string`);
   return value;
 }
 
 function checkFunction<F>(name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new TypeError(`"${name}" option must be a function`);
+  if (value !== undefined && typeof value !== 'function')
+    throw optionError('jwt', `"${name}" option must be a function`);
   return value;
-}
-
-function checkAudience(value: unknown): JwtOptions['audience'] {
-  if (value === undefined) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || !list.every((a) => (typeof a === 'string' && a !== '') || a instanceof RegExp)) {
-    throw new TypeError('"audience" option must be a string, a RegExp or a non-empty array of them');
-  }
-  return Array.isArray(value) ? [...value] : (value as string | RegExp);
 }
 
 /** A claim check made once: true when the claim is a string matching one entry. */
@@ -216,7 +210,7 @@ function checkMatcher(name: string, value: unknown): ((claim: unknown) => boolea
   if (value === undefined) return undefined;
   const list = Array.isArray(value) ? [...value] : [value];
   if (list.length === 0 || !list.every((m) => (typeof m === 'string' && m !== '') || m instanceof RegExp)) {
-    throw new TypeError(`"${name}" option must be a string, a RegExp or a non-empty array of them`);
+    throw optionError('jwt', `"${name}" option must be a string, a RegExp or a non-empty array of them`);
   }
   const exact = new Set(list.filter((m): m is string => typeof m === 'string'));
   // A copy without the g/y flags: a stateful lastIndex would make the test alternate.
@@ -243,19 +237,19 @@ function isKeyNotFound(err: unknown): boolean {
  * expire (revocation is still asked every time), and refusals are 401s with RFC 6750 challenges.
  */
 export function jwt(options: JwtOptions): Middleware {
-  if (!isPlainObject(options)) throw new TypeError('jwt(options): options must be an object');
+  if (!isPlainObject(options)) throw optionError('jwt', 'options must be an object');
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
     const why = REFUSED_OPTIONS[name];
     // `ignoreExpiration: false` and the like ask for what happens anyway.
     if (why !== undefined && value === false) continue;
-    if (why !== undefined) throw new TypeError(`"${name}" option is not supported: ${why}`);
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`jwt(options): unknown option "${name}"`);
+    if (why !== undefined) throw optionError('jwt', `"${name}" option is not supported: ${why}`);
+    if (!KNOWN_OPTIONS.has(name)) throw optionError('jwt', `unknown option "${name}"`);
   }
   const algorithms = checkAlgorithms(options.algorithms);
   const realm = options.realm ?? DEFAULT_REALM;
-  if (typeof realm !== 'string' || !PRINTABLE_ASCII.test(realm)) {
-    throw new TypeError('"realm" option must be a string of printable ASCII characters');
+  if (typeof realm !== 'string' || !isPrintableAscii(realm)) {
+    throw optionError('jwt', '"realm" option must be a string of printable ASCII characters');
   }
   const stateKey = checkString('key', options.key) ?? 'user';
   const jwtKey = checkString('jwtKey', options.jwtKey) ?? 'jwt';
@@ -265,20 +259,22 @@ export function jwt(options: JwtOptions): Middleware {
     ['jwtKey', jwtKey],
     ['tokenKey', tokenKey],
   ] as const) {
-    if (value !== undefined && value in Object.prototype) throw new TypeError(`"${name}" option cannot be "${value}"`);
+    if (value !== undefined && value in Object.prototype)
+      throw optionError('jwt', `"${name}" option cannot be "${value}"`);
   }
   if (stateKey === jwtKey) {
-    throw new TypeError(
+    throw optionError(
+      'jwt',
       `"key" and "jwtKey" options cannot both be "${jwtKey}": that key holds { token, header, payload }`,
     );
   }
   if (tokenKey === stateKey || tokenKey === jwtKey)
-    throw new TypeError(`"tokenKey" option must differ from "key" and "jwtKey"`);
+    throw optionError('jwt', `"tokenKey" option must differ from "key" and "jwtKey"`);
   const cookie = checkString('cookie', options.cookie);
   const getToken = checkFunction('getToken', options.getToken);
   const isRevoked = checkFunction('isRevoked', options.isRevoked);
   const passthrough = options.passthrough ?? false;
-  if (typeof passthrough !== 'boolean') throw new TypeError('"passthrough" option must be a boolean');
+  if (typeof passthrough !== 'boolean') throw optionError('jwt', '"passthrough" option must be a boolean');
   const clockTolerance = seconds('clockTolerance', options.clockTolerance, false) ?? 0;
   const maxAge = seconds(
     'maxAge',
@@ -287,7 +283,7 @@ export function jwt(options: JwtOptions): Middleware {
   );
   const subjectMatches = checkMatcher('subject', options.subject);
   const issuerMatches = checkMatcher('issuer', options.issuer);
-  const audience = checkAudience(options.audience);
+  const audienceMatches = checkMatcher('audience', options.audience);
   const jwtid = checkString('jwtid', options.jwtid);
   const nonce = checkString('nonce', options.nonce);
   const requiredClaims = options.requiredClaims;
@@ -295,7 +291,7 @@ export function jwt(options: JwtOptions): Middleware {
     requiredClaims !== undefined &&
     (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string' && c !== ''))
   ) {
-    throw new TypeError('"requiredClaims" option must be an array of claim names');
+    throw optionError('jwt', '"requiredClaims" option must be an array of claim names');
   }
   const required = requiredClaims === undefined ? [] : [...requiredClaims];
   const checkTyp = checkString('checkTyp', options.checkTyp);
@@ -305,10 +301,10 @@ export function jwt(options: JwtOptions): Middleware {
   let ttlMs = 0;
   if (options.cache !== false) {
     const c = options.cache ?? {};
-    if (!isPlainObject(c)) throw new TypeError('"cache" option must be false or { max, ttl }');
+    if (!isPlainObject(c)) throw optionError('jwt', '"cache" option must be false or { max, ttl }');
     const max: unknown = c.max ?? DEFAULT_CACHE_MAX;
     if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 0)
-      throw new TypeError('"cache.max" option must be a non-negative integer');
+      throw optionError('jwt', '"cache.max" option must be a non-negative integer');
     ttlMs = (seconds('cache.ttl', c.ttl, true) ?? DEFAULT_CACHE_TTL) * 1000;
     if (max > 0) cache = new Lru(max);
   }
@@ -326,28 +322,26 @@ export function jwt(options: JwtOptions): Middleware {
     // verified for one request must not be reused for another.
     if (resolver.length >= 3) cache = undefined;
   } else {
-    if (secret === undefined || secret === null) throw new TypeError('"secret" option is required');
+    if (secret === undefined || secret === null) throw optionError('jwt', '"secret" option is required');
     const materials = Array.isArray(secret) ? secret : [secret];
-    if (materials.length === 0) throw new TypeError('"secret" option must name at least one key');
+    if (materials.length === 0) throw optionError('jwt', '"secret" option must name at least one key');
     staticKeys = materials.map((material) => {
       let key: KeyObject;
       try {
         key = toKeyObject(material, 'verify');
       } catch (err) {
-        throw new TypeError(`"secret" option: ${(err as Error).message}`);
+        throw optionError('jwt', `"secret" option: ${(err as Error).message}`);
       }
       for (const alg of algorithms) {
         const problem = keyProblem(key, alg);
-        if (problem) throw new TypeError(`"secret" option does not fit "algorithms": ${problem.reason}`);
+        if (problem) throw optionError('jwt', `"secret" option does not fit "algorithms": ${problem.reason}`);
       }
       return key;
     });
   }
 
+  // The signature and the time claims; the other claims are checked in check(), not by message.
   const verifyOptions: VerifyOptions = { algorithms, clockTolerance };
-  if (audience !== undefined) verifyOptions.audience = audience as VerifyOptions['audience'];
-  if (jwtid !== undefined) verifyOptions.jwtid = jwtid;
-  if (nonce !== undefined) verifyOptions.nonce = nonce;
   if (maxAge !== undefined) verifyOptions.maxAge = maxAge;
   const allowed: ReadonlySet<string> = new Set(algorithms);
   const challenge = challenges(realm);
@@ -375,8 +369,9 @@ export function jwt(options: JwtOptions): Middleware {
       throw new Refusal('TOKEN_INVALID');
   }
 
-  /** Signature and jsonwebtoken's claim checks, then the claims jsonwebtoken does not check. */
+  /** Claim types, then the signature and time claims (jsonwebtoken), then every other claim. */
   function check(token: string, keys: readonly KeyObject[], payload: JwtPayload, now: number): void {
+    if (claimTypesInvalid(payload, maxAge !== undefined)) throw new Refusal('TOKEN_CLAIM_INVALID');
     for (let i = 0; ; i++) {
       try {
         jsonwebtoken.verify(token, keys[i] as KeyObject, verifyOptions);
@@ -391,8 +386,15 @@ export function jwt(options: JwtOptions): Middleware {
     // maxAge, iat bounds nothing and a little issuer skew must not refuse fresh tokens).
     if (maxAge !== undefined && (payload.iat as number) > now / 1000 + clockTolerance)
       throw new Refusal('TOKEN_CLAIM_INVALID', new Error('iat is in the future'));
+    if (audienceMatches !== undefined) {
+      const aud: unknown = payload.aud;
+      if (!(Array.isArray(aud) ? aud.some(audienceMatches) : audienceMatches(aud)))
+        throw new Refusal('TOKEN_AUDIENCE_INVALID');
+    }
     if (issuerMatches !== undefined && !issuerMatches(payload.iss)) throw new Refusal('TOKEN_ISSUER_INVALID');
     if (subjectMatches !== undefined && !subjectMatches(payload.sub)) throw new Refusal('TOKEN_SUBJECT_INVALID');
+    if (jwtid !== undefined && payload.jti !== jwtid) throw new Refusal('TOKEN_CLAIM_INVALID');
+    if (nonce !== undefined && payload.nonce !== nonce) throw new Refusal('TOKEN_CLAIM_INVALID');
     for (const claim of required) {
       if (!Object.hasOwn(payload, claim) || payload[claim] === null) throw new Refusal('TOKEN_CLAIM_INVALID');
     }

@@ -1,7 +1,8 @@
+import { optionError, quote } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import type { JwtPayload } from './decode.js';
-import { quote, TOKEN_ERRORS } from './errors.js';
+import { TOKEN_ERRORS } from './errors.js';
 import { DEFAULT_REALM, type JwtState, REALM } from './jwt.js';
 
 /** RFC 6749 section 3.3 scope-token characters. */
@@ -28,10 +29,10 @@ function grantedScopes(payload: Readonly<JwtPayload>): ReadonlySet<string> {
  * challenge; with no verified token at all (e.g. after `jwt({ passthrough: true })`): 401 TOKEN_MISSING.
  */
 export function requireScope(...scopes: string[]): Middleware {
-  if (scopes.length === 0) throw new TypeError('requireScope(...scopes): name at least one scope');
+  if (scopes.length === 0) throw optionError('requireScope', 'name at least one scope');
   for (const s of scopes) {
     if (typeof s !== 'string' || !SCOPE_TOKEN.test(s)) {
-      throw new TypeError(`requireScope(...scopes): ${JSON.stringify(s)} is not a valid scope token`);
+      throw optionError('requireScope', `${JSON.stringify(s)} is not a valid scope token`);
     }
   }
   const needed = [...new Set(scopes)];

@@ -1,3 +1,4 @@
+import { isPlainObject, optionError } from '@koa-kit/common';
 import jsonwebtoken, { type SignOptions as LibSignOptions } from 'jsonwebtoken';
 import type { JwtPayload } from './decode.js';
 import { type Algorithm, isAlgorithm, type KeyMaterial, KeyMemo, keyProblem } from './keys.js';
@@ -25,12 +26,6 @@ export interface SignOptions {
 const memo = new KeyMemo('sign');
 const PASSED = ['notBefore', 'audience', 'issuer', 'subject', 'jwtid', 'keyid', 'noTimestamp'] as const;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /**
  * Signs a claims set with the same safe defaults as `jwt()`: the algorithm is required (never
  * `none`), the key is turned into a KeyObject and must fit the algorithm (a PEM never becomes an
@@ -38,11 +33,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * expire after 15 minutes unless told otherwise. Returns the compact JWS.
  */
 export function sign(payload: JwtPayload, key: KeyMaterial, options: SignOptions): string {
-  if (!isPlainObject(payload)) throw new TypeError('sign(payload): payload must be a plain object of claims');
-  if (!isPlainObject(options)) throw new TypeError('sign(options): options with an "algorithm" are required');
+  if (!isPlainObject(payload)) throw optionError('sign', 'payload must be a plain object of claims');
+  if (!isPlainObject(options)) throw optionError('sign', 'options with an "algorithm" are required');
   const { algorithm } = options;
   if (!isAlgorithm(algorithm)) {
-    throw new TypeError(
+    throw optionError(
+      'sign',
       `"algorithm" option is required and must be one of HS256..ES512 (got ${JSON.stringify(algorithm)}; never "none")`,
     );
   }
@@ -50,10 +46,10 @@ export function sign(payload: JwtPayload, key: KeyMaterial, options: SignOptions
   try {
     keyObject = memo.get(key);
   } catch (err) {
-    throw new TypeError(`sign(key): ${(err as Error).message}`);
+    throw optionError('sign', `key: ${(err as Error).message}`);
   }
   const problem = keyProblem(keyObject, algorithm);
-  if (problem) throw new TypeError(`sign(key): ${problem.reason}`);
+  if (problem) throw optionError('sign', `key: ${problem.reason}`);
 
   const libOptions: LibSignOptions = { algorithm };
   for (const name of PASSED) {

@@ -1,5 +1,6 @@
 import { ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { optionError, optionsObject } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import { DEFAULT_HIGH_WATER_MARK, openRange } from './file-stream.js';
@@ -54,7 +55,7 @@ function discard(stream: ReadStream | null | undefined): void {
 }
 
 function fail(name: string, what: string): never {
-  throw new TypeError(`"${name}" option must be ${what}`);
+  throw optionError('rangeDownload', `"${name}" option must be ${what}`);
 }
 
 /**
@@ -62,8 +63,7 @@ function fail(name: string, what: string): never {
  * a Buffer, a string, or a whole-file `fs.ReadStream` (reopened for just the requested bytes).
  */
 export function rangeDownload(options?: RangeDownloadOptions): Middleware {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  options = optionsObject('rangeDownload', options);
   const maxRanges = options.maxRanges ?? DEFAULT_MAX_RANGES;
   if (typeof maxRanges !== 'number' || !Number.isSafeInteger(maxRanges) || maxRanges < 1) {
     fail('maxRanges', 'an integer >= 1');

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isPlainObject, optionError } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { Context } from 'koa';
 import { containedPath } from './contained-path.js';
@@ -33,7 +34,7 @@ const NOT_FOUND = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
 const EMPTY = Buffer.alloc(0);
 
 function fail(name: string, what: string): never {
-  throw new TypeError(`"${name}" option must be ${what}`);
+  throw optionError('sendFile', `"${name}" option must be ${what}`);
 }
 
 /**
@@ -89,15 +90,15 @@ function preconditionFailed(ctx: Context, etag: string, mtimeMs: number): boolea
  * file; put `rangeDownload()` above the handler to serve ranges and resumed downloads.
  */
 export async function sendFile(ctx: Context, requestedPath: string, options: SendFileOptions = {}): Promise<void> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (!isPlainObject(options as unknown)) throw optionError('sendFile', 'options must be an object');
   const { root, hidden = false, start = 0, end } = options;
   if (!Number.isSafeInteger(start) || start < 0) fail('start', 'an integer >= 0');
   if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) fail('end', 'an integer >= "start"');
   if (root !== undefined && (typeof root !== 'string' || root === '')) fail('root', 'a path to a folder');
   if (typeof hidden !== 'boolean') fail('hidden', 'a boolean');
-  if (typeof requestedPath !== 'string') throw new TypeError('"path" must be a string');
+  if (typeof requestedPath !== 'string') throw optionError('sendFile', '"path" must be a string');
   if (root === undefined && (requestedPath === '' || requestedPath.includes('\0'))) {
-    throw new TypeError('"path" must be a non-empty file path');
+    throw optionError('sendFile', '"path" must be a non-empty file path');
   }
   const contained = root === undefined ? undefined : await containedPath(root, requestedPath, hidden);
   const filePath = contained ? contained.file : requestedPath;

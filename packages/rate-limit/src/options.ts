@@ -1,3 +1,4 @@
+import { optionError, optionsObject } from '@koa-kit/common';
 import type { Context } from 'koa';
 import { parseDuration } from './duration.js';
 import type { RateLimitInfo, RateLimitOptions, RateLimitPredicate, RateLimitRedisClient } from './types.js';
@@ -76,7 +77,7 @@ export interface Settings {
 }
 
 function fail(name: string, what: string): never {
-  throw new TypeError(`"${name}" option ${what}`);
+  throw optionError('rateLimit', `"${name}" option ${what}`);
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number, limit = Number.MAX_SAFE_INTEGER): number {
@@ -101,14 +102,12 @@ function optionalBoolean(name: string, value: unknown): boolean {
 
 /** Checks every option once, when `rateLimit()` is called; never mutates the caller's object. */
 export function resolveOptions(options: RateLimitOptions | undefined): Settings {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError('rateLimit options must be an object');
-  }
+  options = optionsObject('rateLimit', options);
   for (const key of Object.keys(options)) {
     if (KNOWN_OPTIONS.has(key)) continue;
     const hint = RENAMED[key];
-    fail(key, hint ? `is not supported by @koa-kit/rate-limit: ${hint}` : 'is not a rateLimit option');
+    if (hint) fail(key, `is not supported by @koa-kit/rate-limit: ${hint}`);
+    throw optionError('rateLimit', `unknown option ${JSON.stringify(key)}`);
   }
   const o = options as Record<string, unknown>;
 

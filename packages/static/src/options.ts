@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { optionError, optionsObject } from '@koa-kit/common';
 import type { Context } from 'koa';
 import type { Coding } from './encoding.js';
 
@@ -136,7 +137,7 @@ function milliseconds(value: unknown): number {
 }
 
 function fail(name: string, what: string): never {
-  throw new TypeError(`"${name}" option must be ${what}`);
+  throw optionError('serveStatic', `"${name}" option must be ${what}`);
 }
 
 function bool(value: unknown, name: string, fallback: boolean): boolean {
@@ -162,9 +163,7 @@ function fileName(value: unknown, name: string): string {
 
 /** Checks every option once, when the factory is called; the caller's object is left untouched. */
 export function resolveOptions(options: ServeStaticOptions | undefined): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const o = options;
+  const o = optionsObject('serveStatic', options);
 
   let prefixSegments: string[] = [];
   if (o.prefix !== undefined) {

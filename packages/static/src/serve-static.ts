@@ -1,6 +1,7 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { optionError } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import {
@@ -56,14 +57,15 @@ function fsError(error: NodeJS.ErrnoException): Error {
 }
 
 function checkedRoot(root: unknown): { root: string; realRoot: string } {
-  if (typeof root !== 'string' || root === '') throw new TypeError('"root" must be a path to an existing folder');
+  if (typeof root !== 'string' || root === '')
+    throw optionError('serveStatic', '"root" must be a path to an existing folder');
   const abs = path.resolve(root);
   let realRoot: string;
   try {
     realRoot = realpathSync(abs);
     if (!statSync(realRoot).isDirectory()) throw new Error('not a folder');
   } catch {
-    throw new TypeError(`"root" must be a path to an existing folder: ${abs}`);
+    throw optionError('serveStatic', `"root" must be a path to an existing folder: ${abs}`);
   }
   return { root: abs, realRoot };
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +32,11 @@ let dir: Awaited<ReturnType<typeof tempDir>>;
 let child: ChildProcess | undefined;
 let base = '';
 const errors: { code?: string; status?: number }[] = [];
+/** Emits 'reported' for each error line of the server. */
+const reports = new EventEmitter();
+async function reported(count: number): Promise<void> {
+  while (errors.length < count) await once(reports, 'reported');
+}
 
 beforeAll(async () => {
   if (!canRun) return;
@@ -59,7 +65,10 @@ beforeAll(async () => {
     lines.on('line', (line) => {
       const msg = JSON.parse(line) as { port?: number; error?: { code?: string; status?: number } };
       if (msg.port) resolve(`http://127.0.0.1:${msg.port}`);
-      if (msg.error) errors.push(msg.error);
+      if (msg.error) {
+        errors.push(msg.error);
+        reports.emit('reported');
+      }
     });
   });
 }, 60_000);
@@ -109,7 +118,7 @@ describe.skipIf(!canRun)('a file the operating system refuses (EACCES)', () => {
   });
 
   it('every refusal was reported with its code, and none as a 500', async () => {
-    await new Promise((r) => setTimeout(r, 100));
+    await reported(6);
     expect(errors.map((e) => e.code)).toEqual(Array(6).fill('FILE_FORBIDDEN'));
     expect(errors.every((e) => e.status === 403)).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { ENVELOPE_STATE, optionError, optionsObject, rejectUnknownOptions } from '@koa-kit/common';
 import createError from 'http-errors';
 import type { Context, Middleware, Next } from 'koa';
 import { MESSAGE_SETS, type MessageSet } from './messages.js';
@@ -42,6 +43,7 @@ export interface Envelope<T = unknown> {
   pageInfo?: PageInfo;
 }
 
+// The three envelope* keys are ENVELOPE_STATE (internal/common), the names errors() reads.
 declare module 'koa' {
   interface DefaultState {
     /** Set by a handler to shape its envelope (@koa-kit/status-envelope). */
@@ -65,24 +67,20 @@ interface Resolved {
   messages: ReadonlyMap<number, string>;
 }
 
-function resolveOptions(options: StatusEnvelopeOptions | undefined): Resolved {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError('statusEnvelope() options must be an object');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`unknown option "${key}" for statusEnvelope()`);
-  }
+function resolveOptions(given: StatusEnvelopeOptions | undefined): Resolved {
+  const options = optionsObject('statusEnvelope', given);
+  rejectUnknownOptions('statusEnvelope', options, KNOWN);
   const httpStatus = options.httpStatus ?? 'keep';
   if (httpStatus !== 'keep' && httpStatus !== 'always-200') {
-    throw new TypeError('"httpStatus" option must be "keep" or "always-200"');
+    throw optionError('statusEnvelope', '"httpStatus" option must be "keep" or "always-200"');
   }
   const codeBase = options.codeBase ?? 0;
   if (!Number.isInteger(codeBase) || codeBase < 0 || codeBase > MAX_CODE_BASE) {
-    throw new TypeError(`"codeBase" option must be an integer from 0 to ${MAX_CODE_BASE}`);
+    throw optionError('statusEnvelope', `"codeBase" option must be an integer from 0 to ${MAX_CODE_BASE}`);
   }
   const messages = options.messages ?? 'en';
-  if (messages !== 'en' && messages !== 'zh') throw new TypeError('"messages" option must be "en" or "zh"');
+  if (messages !== 'en' && messages !== 'zh')
+    throw optionError('statusEnvelope', '"messages" option must be "en" or "zh"');
   return { always200: httpStatus === 'always-200', codeBase, messages: MESSAGE_SETS[messages] };
 }
 
@@ -103,9 +101,9 @@ export function statusEnvelope(options?: StatusEnvelopeOptions): Middleware {
   const { always200, codeBase, messages } = resolveOptions(options);
 
   return async function statusEnvelope(ctx: Context, next: Next): Promise<void> {
-    if (always200) ctx.state.envelopeHttpStatus = 'always-200';
-    if (codeBase !== 0) ctx.state.envelopeCodeBase = codeBase;
-    ctx.state.envelopeMessages = messages;
+    if (always200) ctx.state[ENVELOPE_STATE.httpStatus] = 'always-200';
+    if (codeBase !== 0) ctx.state[ENVELOPE_STATE.codeBase] = codeBase;
+    ctx.state[ENVELOPE_STATE.messages] = messages;
     await next();
     if (ctx.method === 'HEAD' || ctx.respond === false) return;
     const raw: unknown = ctx.state.envelope;

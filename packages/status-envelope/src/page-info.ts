@@ -1,3 +1,4 @@
+import { optionError } from '@koa-kit/common';
 /** FastFlyer's paging object, sent as `pageInfo` beside `data`. */
 export interface PageInfo {
   /** Number of items in the whole list. */
@@ -24,7 +25,7 @@ export function toPageInfo(value: unknown): PageInfo | undefined {
 export function pageInfo(page: PageInfo): PageInfo {
   const checked = toPageInfo(page);
   if (checked === undefined) {
-    throw new TypeError('pageInfo() needs { total, offset, size }, each a non-negative integer');
+    throw optionError('pageInfo', 'needs { total, offset, size }, each a non-negative integer');
   }
   return checked;
 }

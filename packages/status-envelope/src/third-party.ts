@@ -1,3 +1,4 @@
+import { optionError } from '@koa-kit/common';
 import createError from 'http-errors';
 import { byCode, type CodeEntry } from './codes.js';
 
@@ -50,12 +51,12 @@ export function thirdPartyError(
 ): ThirdPartyError {
   const number = typeof envelopeCode === 'object' && envelopeCode !== null ? envelopeCode.code : envelopeCode;
   const mapping = typeof number === 'number' ? THIRD_PARTY.get(number) : undefined;
-  if (mapping === undefined) throw new TypeError('thirdPartyError() code must be one of 600-606');
+  if (mapping === undefined) throw optionError('thirdPartyError', 'code must be one of 600-606');
   if (message !== undefined && typeof message !== 'string') {
-    throw new TypeError('thirdPartyError() message must be a string');
+    throw optionError('thirdPartyError', 'message must be a string');
   }
   if (props !== undefined && (props === null || typeof props !== 'object' || Array.isArray(props))) {
-    throw new TypeError('thirdPartyError() props must be an object');
+    throw optionError('thirdPartyError', 'props must be an object');
   }
   const extra: Record<string, unknown> = { expose: false };
   if (props !== undefined) {

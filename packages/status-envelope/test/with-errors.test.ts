@@ -5,8 +5,8 @@ import createError from 'http-errors';
 import Koa from 'koa';
 import { afterEach, describe, expect, test } from 'vitest';
 
-// errors({ format: 'envelope' }) above statusEnvelope(): the two packages agree, by documentation
-// only, on `err.envelopeCode` (numeric body code) and `ctx.state.envelopeHttpStatus`.
+// errors({ format: 'envelope' }) above statusEnvelope(): the two packages agree on
+// `err.envelopeCode` (numeric body code) and the ctx.state keys of ENVELOPE_STATE (internal/common).
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -130,6 +130,14 @@ export function inspectUnpacked(dir) {
         errors.push(`${f} references "${spec}" but neither "${name}" nor "${typesName}" is a dependency or peer`);
     }
   }
+  // internal/common is bundled into every build (tsup noExternal): not even a string may name it.
+  for (const f of files.filter((x) => x.startsWith('dist/'))) {
+    if (/@koa-kit\/common\b/.test(readFileSync(join(dir, f), 'utf8')))
+      errors.push(`${f} names @koa-kit/common: it must be bundled into the build, never imported (tsup.base.ts)`);
+  }
+  for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'devDependencies'])
+    if (pkg[field]?.['@koa-kit/common'])
+      errors.push(`package.json lists @koa-kit/common in ${field}: it is never published`);
   for (const d of deps) if (!used.has(d)) warnings.push(`dependency "${d}" is never imported by dist/`);
   return { errors, warnings, files, pkg };
 }

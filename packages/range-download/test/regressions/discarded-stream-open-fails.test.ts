@@ -1,4 +1,4 @@
-import { createReadStream, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, type ReadStream, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rangeDownload } from '@koa-kit/range-download';
 import { collectAppErrors, listen, tempDir } from '@koa-kit/testing';
@@ -13,13 +13,17 @@ it('survives a discarded file stream whose pending open fails (416 and 206 paths
   const crashes: unknown[] = [];
   const onCrash = (err: unknown) => crashes.push(err);
   process.on('uncaughtException', onCrash);
+  // The streams the handler made: rangeDownload() discards each unread, and its open then fails.
+  const opened: ReadStream[] = [];
   const app = new Koa();
   app.use(rangeDownload());
   app.use(async (ctx) => {
     const file = path.join(dir.path, `f-${Math.random()}.bin`);
     writeFileSync(file, Buffer.alloc(1000, 1));
     ctx.length = 1000;
-    ctx.body = createReadStream(file);
+    const stream = createReadStream(file);
+    opened.push(stream);
+    ctx.body = stream;
     // Deleted before the stream's open (queued for the next tick) runs: it will fail with ENOENT.
     // Synchronously, so the handler returns at once and the failure comes after rangeDownload()
     // has had its turn; with an awaited unlink the open could fail before the handler returned,
@@ -34,7 +38,10 @@ it('survives a discarded file stream whose pending open fails (416 and 206 paths
     await unsatisfiable.arrayBuffer();
     const partial = await fetch(server.url, { headers: { range: 'bytes=0-9' } }).catch((err: Error) => err);
     if (!(partial instanceof Error)) await partial.arrayBuffer().catch(() => {});
-    await new Promise((r) => setTimeout(r, 200));
+    // 'close' comes after the failed open's 'error': by then it was handled, or it crashed.
+    // (events.once would add an 'error' listener of its own and hide the crash.)
+    await Promise.all(opened.map((s) => s.closed || new Promise<void>((resolve) => s.on('close', () => resolve()))));
+    expect(opened).toHaveLength(2);
     expect(crashes.map((e) => (e as Error).stack)).toEqual([]);
     appErrors.take();
   } finally {

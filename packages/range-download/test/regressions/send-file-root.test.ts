@@ -102,8 +102,8 @@ describe('sendFile(ctx, path, { root })', () => {
       expect((await rawRequest(server.url, '/?bad=root')).status).toBe(500);
       expect((await rawRequest(server.url, '/?bad=hidden')).status).toBe(500);
       expect((errors.take() as Error[]).map((e) => e.message)).toEqual([
-        '"root" option must be a path to a folder',
-        '"hidden" option must be a boolean',
+        'sendFile(): "root" option must be a path to a folder',
+        'sendFile(): "hidden" option must be a boolean',
       ]);
     } finally {
       await server.close();
