@@ -28,6 +28,11 @@ export default defineConfig({
         test: { name: 'recipes', root: here('./examples/recipes'), include: ['test/**/*.test.ts'] },
       },
       {
+        // Several app instances on Redis (standalone and Cluster), failover and shared uploads.
+        extends: true as const,
+        test: { name: 'scaling', root: here('./examples/scaling'), include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
         extends: true as const,
         test: { name: 'docs', root: here('./docs'), include: ['test/**/*.test.ts'] },
       },

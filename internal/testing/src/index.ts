@@ -6,3 +6,5 @@ export { type RedisServer, redisForTests, startRedisServer } from './redis.js';
 export { appWith, deferred, renderErrors } from './render-errors.js';
 export { tempDir } from './temp-dir.js';
 export { describeTypeSurface } from './type-surface.js';
+export { type RedisClusterForTests, type RedisClusterNode, startRedisCluster } from './redis-cluster.js';
+export { type RoundRobinProxy, roundRobinProxy } from './round-robin-proxy.js';

@@ -133,6 +133,33 @@ return 0`;
 
 const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
 
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/**
+ * The Redis Cluster hash slot of a key (CRC16-XMODEM of its UTF-8 bytes, or of its `{hash tag}`
+ * when it has a non-empty one, modulo 16384), as the cluster computes it: one script call may only
+ * touch keys of one slot.
+ */
+export function hashSlot(key: string): number {
+  let bytes = Buffer.from(key, 'utf8');
+  const open = bytes.indexOf(0x7b); // {
+  if (open !== -1) {
+    const close = bytes.indexOf(0x7d, open + 1); // }
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
+  return crc & 0x3fff;
+}
+
 /** Most keys counted by one script call. */
 export const MAX_BATCH = 128;
 
@@ -178,8 +205,8 @@ type Reject = (err: unknown) => void;
  * EVALSHA (EVAL once after a Redis restart flushed the script cache): at most one round trip per
  * request, far fewer under load. Each call is bounded by `timeout` ms, so a down or slow Redis never
  * holds a request, and nothing is sent while ioredis knows it is disconnected or reconnecting (it
- * would queue the command and run it late). With a Redis Cluster client, each request is its own call (keys of one
- * call must share a slot).
+ * would queue the command and run it late). With a Redis Cluster client (`isCluster`), one call per
+ * hash slot: the keys of one script call must share a slot.
  */
 export function redisCounter(
   client: RateLimitRedisClient,
@@ -195,7 +222,7 @@ export function redisCounter(
   const sha = sha1(script);
   const ttl = String(duration);
   const blockArg = String(block);
-  const batchLimit = (client as { isCluster?: unknown }).isCluster === true ? 1 : MAX_BATCH;
+  const isCluster = (client as { isCluster?: unknown }).isCluster === true;
 
   // Once Redis has answered, 'connecting' means reconnecting: a command sent then would wait in the
   // offline queue and run after the outage, counting a request that was answered long before.
@@ -264,13 +291,32 @@ export function redisCounter(
     limits = [];
     resolvers = [];
     rejecters = [];
-    for (let i = 0; i < batch.length; i += batchLimit) {
-      send(
-        batch.slice(i, i + batchLimit),
-        batchLimits.slice(i, i + batchLimit),
-        ok.slice(i, i + batchLimit),
-        fail.slice(i, i + batchLimit),
-      );
+    if (!isCluster) {
+      for (let i = 0; i < batch.length; i += MAX_BATCH) {
+        const end = i + MAX_BATCH;
+        send(batch.slice(i, end), batchLimits.slice(i, end), ok.slice(i, end), fail.slice(i, end));
+      }
+      return;
+    }
+    // A cluster refuses a script whose keys are in different slots (CROSSSLOT): one call per slot
+    // (requests of one client in this turn, or of clients that happen to share a slot).
+    const bySlot = new Map<number, number[]>();
+    for (let i = 0; i < batch.length; i++) {
+      const slot = hashSlot(batch[i]!);
+      const group = bySlot.get(slot);
+      if (group) group.push(i);
+      else bySlot.set(slot, [i]);
+    }
+    for (const group of bySlot.values()) {
+      for (let i = 0; i < group.length; i += MAX_BATCH) {
+        const part = group.slice(i, i + MAX_BATCH);
+        send(
+          part.map((j) => batch[j]!),
+          part.map((j) => batchLimits[j]!),
+          part.map((j) => ok[j]!),
+          part.map((j) => fail[j]!),
+        );
+      }
     }
   };
 
