@@ -1,3 +1,5 @@
+import { optionError } from '@koa-kit/common';
+
 /** A compiled `accept` list: MIME types (`image/png`), MIME patterns (`image/*`) and extensions (`.pdf`). */
 export type AcceptTest = (mimetype: string, originalname: string) => boolean;
 
@@ -7,13 +9,13 @@ const EXTENSION = /^\.[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*$/;
 export function compileAccept(accept: unknown): AcceptTest | null {
   if (accept === undefined) return null;
   if (!Array.isArray(accept) || accept.length === 0) {
-    throw new TypeError('"accept" option must be a non-empty array of MIME types and extensions');
+    throw optionError('upload', '"accept" option must be a non-empty array of MIME types and extensions');
   }
   const exact = new Set<string>();
   const prefixes: string[] = [];
   const extensions: string[] = [];
   for (const entry of accept) {
-    if (typeof entry !== 'string') throw new TypeError('"accept" option must contain only strings');
+    if (typeof entry !== 'string') throw optionError('upload', '"accept" option must contain only strings');
     const value = entry.trim().toLowerCase();
     if (EXTENSION.test(value)) extensions.push(value);
     else if (value === '*/*') prefixes.push('');
@@ -21,7 +23,8 @@ export function compileAccept(accept: unknown): AcceptTest | null {
       if (value.endsWith('/*')) prefixes.push(value.slice(0, -1));
       else exact.add(value);
     } else {
-      throw new TypeError(
+      throw optionError(
+        'upload',
         `"accept" option: "${entry}" is neither a MIME type (image/png, image/*) nor an extension (.pdf)`,
       );
     }

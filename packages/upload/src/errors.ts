@@ -34,3 +34,18 @@ export function lockTimeoutError(headers: Record<string, string> = {}): HttpErro
     'Retry-After': '1',
   });
 }
+
+/** The code of a request whose locker could not be reached (Redis down, the locker closed). */
+export const LOCKER_UNAVAILABLE_CODE = 'UPLOAD_LOCKER_UNAVAILABLE';
+
+/**
+ * What `redisLocker()`'s `lock()` throws when Redis cannot be reached, and what the client gets:
+ * 503 with `Retry-After`, as sessions and rate limits answer when their store is down. Exposed,
+ * with the generic status text, so that an error handler does not log one stack per request: the
+ * outage is reported once on the app by `resumableUpload()` (`UPLOAD_LOCKER_ERROR`, why on `cause`).
+ */
+export function lockerUnavailableError(cause: unknown): HttpError {
+  const err = httpError(503, LOCKER_UNAVAILABLE_CODE, 'Service Unavailable', { 'Retry-After': '1' }, cause);
+  err.expose = true;
+  return err;
+}

@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { optionError } from '@koa-kit/common';
 
 // Symbol.for, so the ESM and CommonJS builds of this package agree on the marker.
 const PENDING = Symbol.for('@koa-kit/upload.expect-continue');
@@ -25,12 +26,12 @@ export interface CallbackApp {
  */
 export function handleExpectContinue(server: Server, app: CallbackApp | RequestListener): void {
   if (server === null || typeof server !== 'object' || typeof server.on !== 'function') {
-    throw new TypeError('handleExpectContinue(server, app): "server" must be a node:http Server');
+    throw optionError('handleExpectContinue', '"server" must be a node:http Server');
   }
   let listener: RequestListener;
   if (typeof app === 'function') listener = app;
   else if (app !== null && typeof app === 'object' && typeof app.callback === 'function') listener = app.callback();
-  else throw new TypeError('handleExpectContinue(server, app): "app" must be a Koa app or a request listener');
+  else throw optionError('handleExpectContinue', '"app" must be a Koa app or a request listener');
 
   server.on('checkContinue', function checkContinue(req: IncomingMessage, res: ServerResponse) {
     const marked = req as Marked;

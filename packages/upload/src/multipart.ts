@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { isPlainObject, optionError, rejectUnknownOptions } from '@koa-kit/common';
 import type { Context, Middleware, Next } from 'koa';
 import multer from 'multer';
 import { compileAccept } from './accept.js';
@@ -166,6 +167,21 @@ const FIELD_NESTING_DEPTH = 5;
 /** Buffer of busboy's parser and of each file stream, in bytes. */
 const PARSER_HWM = 1024 * 1024;
 const FIELD_ARRAY_INDEX_LIMIT = 1000;
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'storage',
+  'dest',
+  'single',
+  'array',
+  'maxCount',
+  'fields',
+  'any',
+  'limits',
+  'accept',
+  'keep',
+  'fileFilter',
+  'filename',
+  'idleTimeout',
+]);
 
 const MULTER_CODES: Record<string, [number, string, string]> = {
   LIMIT_FILE_SIZE: [413, UploadErrorCode.fileTooLarge, 'File too large'],
@@ -180,15 +196,9 @@ const MULTER_CODES: Record<string, [number, string, string]> = {
   LIMIT_FIELD_ARRAY_INDEX: [400, UploadErrorCode.invalidFieldName, 'Field name array index too large'],
 };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function positiveInteger(value: unknown, name: string, allowZero = false): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new TypeError(`"${name}" option must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+    throw optionError('upload', `"${name}" option must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
   }
   return value;
 }
@@ -201,12 +211,13 @@ type Shape =
 
 function checkShape(options: UploadOptions, files: number): Shape {
   const given = (['single', 'array', 'fields', 'any'] as const).filter((k) => options[k] !== undefined);
-  if (given.length > 1) throw new TypeError(`"${given.join('", "')}" options cannot be used together`);
+  if (given.length > 1) throw optionError('upload', `"${given.join('", "')}" options cannot be used together`);
   if (options.maxCount !== undefined && options.array === undefined) {
-    throw new TypeError('"maxCount" option only goes with "array"');
+    throw optionError('upload', '"maxCount" option only goes with "array"');
   }
   const fieldName = (value: unknown, option: string): string => {
-    if (typeof value !== 'string' || value === '') throw new TypeError(`"${option}" option must be a non-empty string`);
+    if (typeof value !== 'string' || value === '')
+      throw optionError('upload', `"${option}" option must be a non-empty string`);
     return value;
   };
   if (options.single !== undefined) return { kind: 'single', name: fieldName(options.single, 'single') };
@@ -216,33 +227,35 @@ function checkShape(options: UploadOptions, files: number): Shape {
   }
   if (options.fields !== undefined) {
     if (!Array.isArray(options.fields) || options.fields.length === 0) {
-      throw new TypeError('"fields" option must be a non-empty array of { name, maxCount? }');
+      throw optionError('upload', '"fields" option must be a non-empty array of { name, maxCount? }');
     }
     const fields = options.fields.map((field: unknown) => {
       if (!isPlainObject(field))
-        throw new TypeError('"fields" option must be a non-empty array of { name, maxCount? }');
+        throw optionError('upload', '"fields" option must be a non-empty array of { name, maxCount? }');
       const name = fieldName(field.name, 'fields[].name');
       const maxCount = field.maxCount === undefined ? 1 : positiveInteger(field.maxCount, 'fields[].maxCount');
       return { name, maxCount };
     });
     return { kind: 'fields', fields };
   }
-  if (options.any !== undefined && options.any !== true) throw new TypeError('"any" option must be true when given');
+  if (options.any !== undefined && options.any !== true)
+    throw optionError('upload', '"any" option must be true when given');
   return { kind: 'any' };
 }
 
 function checkLimits(limits: unknown, shape: Shape, inMemory: boolean): Required<UploadLimits> {
-  if (limits !== undefined && !isPlainObject(limits)) throw new TypeError('"limits" option must be an object');
+  if (limits !== undefined && !isPlainObject(limits)) throw optionError('upload', '"limits" option must be an object');
   const given = (limits ?? {}) as Record<string, unknown>;
   const known = ['fileSize', 'files', 'fields', 'fieldSize', 'fieldNameSize', 'parts', 'bodySize', 'totalFileSize'];
   for (const key of Object.keys(given)) {
-    if (!known.includes(key)) throw new TypeError(`"limits.${key}" is not a known limit (${known.join(', ')})`);
+    if (!known.includes(key))
+      throw optionError('upload', `unknown option "limits.${key}" (known: ${known.join(', ')})`);
   }
   const pick = (key: keyof typeof DEFAULT_UPLOAD_LIMITS, allowZero: boolean) =>
     given[key] === undefined ? DEFAULT_UPLOAD_LIMITS[key] : positiveInteger(given[key], `limits.${key}`, allowZero);
   const fileSize = inMemory && given.fileSize === undefined ? DEFAULT_MEMORY_LIMITS.fileSize : pick('fileSize', false);
   if (!inMemory && given.totalFileSize !== undefined) {
-    throw new TypeError('upload(): "limits.totalFileSize" goes with storage: "memory" only (on disk, use "bodySize")');
+    throw optionError('upload', '"limits.totalFileSize" goes with storage: "memory" only (on disk, use "bodySize")');
   }
   const totalFileSize = !inMemory
     ? Number.POSITIVE_INFINITY
@@ -283,33 +296,34 @@ function allFiles(files: unknown, file: unknown): UploadedFile[] {
  * a request that fails (limit, type, aborted connection, an error thrown downstream) is removed.
  */
 export function upload(options: UploadOptions = {}): Middleware {
-  if (!isPlainObject(options)) throw new TypeError('upload(options): options must be an object');
+  if (!isPlainObject(options)) throw optionError('upload', 'options must be an object');
+  rejectUnknownOptions('upload', options, KNOWN_OPTIONS);
   const storageKind = options.storage ?? 'disk';
   if (storageKind !== 'disk' && storageKind !== 'memory') {
-    throw new TypeError('upload(): "storage" option must be "disk" or "memory" (multer storage engines are not taken)');
+    throw optionError('upload', '"storage" option must be "disk" or "memory" (multer storage engines are not taken)');
   }
   const inMemory = storageKind === 'memory';
   if (inMemory) {
     for (const key of ['dest', 'filename', 'keep'] as const) {
       if (options[key] !== undefined) {
-        throw new TypeError(`upload(): "${key}" option does not go with storage: "memory" (files are not written)`);
+        throw optionError('upload', `"${key}" option does not go with storage: "memory" (files are not written)`);
       }
     }
   }
   const dest = options.dest ?? path.join(tmpdir(), 'koa-kit-upload');
-  if (typeof dest !== 'string' || dest === '') throw new TypeError('"dest" option must be a non-empty string');
+  if (typeof dest !== 'string' || dest === '') throw optionError('upload', '"dest" option must be a non-empty string');
   if (options.keep !== undefined && typeof options.keep !== 'boolean') {
-    throw new TypeError('"keep" option must be a boolean');
+    throw optionError('upload', '"keep" option must be a boolean');
   }
   const keep = options.keep ?? false;
   const idleTimeout = options.idleTimeout ?? DEFAULT_BODY_IDLE_TIMEOUT;
   if (typeof idleTimeout !== 'number' || !Number.isSafeInteger(idleTimeout) || idleTimeout < 0) {
-    throw new TypeError('"idleTimeout" option must be a non-negative integer');
+    throw optionError('upload', '"idleTimeout" option must be a non-negative integer');
   }
   const accepts = compileAccept(options.accept);
   const { fileFilter } = options;
   if (fileFilter !== undefined && typeof fileFilter !== 'function') {
-    throw new TypeError('"fileFilter" option must be a function');
+    throw optionError('upload', '"fileFilter" option must be a function');
   }
   const limits0 = options.limits;
   const shape = checkShape(
@@ -327,7 +341,7 @@ export function upload(options: UploadOptions = {}): Middleware {
 
   const { filename } = options;
   if (filename !== undefined && typeof filename !== 'function') {
-    throw new TypeError('"filename" option must be a function');
+    throw optionError('upload', '"filename" option must be a function');
   }
   if (!inMemory) mkdirSync(dest, { recursive: true });
   const storage = inMemory

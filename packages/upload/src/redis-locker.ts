@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { lockTimeoutError } from './errors.js';
+import { optionError, rejectUnknownOptions } from '@koa-kit/common';
+import { lockerUnavailableError, lockTimeoutError } from './errors.js';
 import type { UploadLock, UploadLocker } from './tus.js';
 
 /**
@@ -69,7 +70,7 @@ interface Held {
 }
 
 function fail(detail: string): never {
-  throw new TypeError(`redisLocker(): ${detail}`);
+  throw optionError('redisLocker', detail);
 }
 
 function integerOption(value: unknown, name: string, min: number, fallback: number): number {
@@ -88,9 +89,7 @@ function integerOption(value: unknown, name: string, min: number, fallback: numb
  */
 export function redisLocker(options: RedisLockerOptions): RedisLocker {
   if (options === null || typeof options !== 'object') fail('options must be an object with a "client"');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) fail(`unknown option "${key}"`);
-  }
+  rejectUnknownOptions('redisLocker', options, KNOWN_OPTIONS);
   const { client } = options;
   if (
     client === null ||
@@ -118,6 +117,13 @@ export function redisLocker(options: RedisLockerOptions): RedisLocker {
   /** Waiters here, by upload id: woken when the holder, anywhere, says it let go. */
   const waiters = new Map<string, Set<() => void>>();
   let closed = false;
+  /** Once Redis has been ready, any other state is a lost connection: `'connecting'` too, between two reconnection attempts. */
+  let wasReady = false;
+  const disconnected = (): boolean => {
+    const status = client.status ?? '';
+    if (status === 'ready') wasReady = true;
+    return DISCONNECTED.has(status) || (wasReady && status !== '' && status !== 'ready');
+  };
 
   const onMessage = (channel: string, id: string) => {
     if (channel === releaseChannel) {
@@ -160,6 +166,12 @@ export function redisLocker(options: RedisLockerOptions): RedisLocker {
       const timer = setTimeout(done, ms);
       set.add(done);
       signal.addEventListener('abort', done);
+    });
+
+  /** One `SET NX PX`; a Redis that fails it (gone mid-wait, out of memory, ...) is a 503, not a 500. */
+  const acquire = (key: string, token: string) =>
+    client.set(key, token, 'PX', ttl, 'NX').catch((error: unknown) => {
+      throw lockerUnavailableError(error);
     });
 
   const newLock = (id: string): UploadLock => {
@@ -206,15 +218,17 @@ export function redisLocker(options: RedisLockerOptions): RedisLocker {
 
     return {
       async lock(signal, requestRelease) {
-        if (closed) throw new Error('redisLocker(): the locker was closed');
-        // A request would otherwise wait for ioredis to reconnect; it fails now (500 UPLOAD_STORAGE_FAILED).
-        if (DISCONNECTED.has(client.status ?? '')) throw new Error('redisLocker(): Redis is not connected');
+        if (closed) throw lockerUnavailableError(new Error('redisLocker(): the locker was closed'));
+        // A request would otherwise wait for ioredis to reconnect; it fails now (503 UPLOAD_LOCKER_UNAVAILABLE).
+        if (disconnected()) {
+          throw lockerUnavailableError(new Error('redisLocker(): Redis is not connected'));
+        }
         const token = randomBytes(16).toString('hex');
         const deadline = Date.now() + acquireLockTimeout;
         let askedAt = Number.NEGATIVE_INFINITY;
         for (;;) {
           if (signal.aborted) throw lockTimeoutError();
-          if ((await client.set(key, token, 'PX', ttl, 'NX')) === 'OK') break;
+          if ((await acquire(key, token)) === 'OK') break;
           const now = Date.now();
           if (now - askedAt >= RELEASE_REPEAT) {
             askedAt = now;

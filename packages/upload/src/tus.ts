@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { isPlainObject, optionError, rejectUnknownOptions } from '@koa-kit/common';
 import { MemoryLocker, Server } from '@tus/server';
 import { ERRORS, HEADERS, Metadata, TUS_RESUMABLE, Upload } from '@tus/utils';
 import type { Context, Middleware, Next } from 'koa';
 import { lingerOnClose } from './connection.js';
-import { httpError, isHttpError, LOCK_TIMEOUT_CODE, lockTimeoutError } from './errors.js';
+import { httpError, isHttpError, LOCK_TIMEOUT_CODE, LOCKER_UNAVAILABLE_CODE, lockTimeoutError } from './errors.js';
 import {
   ID_FORMAT,
   KitFileStore,
@@ -154,6 +155,8 @@ export const ResumableUploadErrorCode = {
   tooManyUploads: 'UPLOAD_CONCURRENCY_LIMIT',
   idleTimeout: 'UPLOAD_IDLE_TIMEOUT',
   lockTimeout: LOCK_TIMEOUT_CODE,
+  lockerUnavailable: LOCKER_UNAVAILABLE_CODE,
+  lockerError: 'UPLOAD_LOCKER_ERROR',
   refused: 'UPLOAD_REFUSED',
   hookFailed: 'UPLOAD_HOOK_FAILED',
   storageFailed: 'UPLOAD_STORAGE_FAILED',
@@ -228,16 +231,10 @@ const KNOWN_OPTIONS = new Set([
 /** A path prefix: one leading slash, never `//` (a protocol-relative URL would point at another host). */
 const PREFIX = /^\/(?!\/)[^\s?#\\]*$/;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`"${name}" option must be a non-negative integer`);
+    throw optionError('resumableUpload', `"${name}" option must be a non-negative integer`);
   }
   return value;
 }
@@ -245,7 +242,7 @@ function nonNegativeInteger(value: unknown, name: string, fallback: number): num
 function headerList(value: unknown, name: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((h) => typeof h !== 'string' || !HEADER_NAME.test(h))) {
-    throw new TypeError(`"${name}" option must be an array of header names`);
+    throw optionError('resumableUpload', `"${name}" option must be an array of header names`);
   }
   return [...value];
 }
@@ -267,7 +264,10 @@ function checkBaseUrl(value: unknown): string | undefined {
     (value as string).includes('?') ||
     (value as string).includes('#')
   ) {
-    throw new TypeError('"baseUrl" option must be an http(s) origin such as "https://uploads.example.com"');
+    throw optionError(
+      'resumableUpload',
+      '"baseUrl" option must be an http(s) origin such as "https://uploads.example.com"',
+    );
   }
   return url.origin;
 }
@@ -287,13 +287,9 @@ function hasBody(ctx: Context): boolean {
   return ctx.get('transfer-encoding') !== '' || (length !== '' && length !== '0');
 }
 
-/** @tus/server's lock timeout (its MemoryLocker, lockers built on @tus/utils), or the kit's (`lockTimeoutError()`). */
-function isLockTimeout(error: unknown): boolean {
-  return error === ERRORS.ERR_LOCK_TIMEOUT || (isHttpError(error) && error.code === LOCK_TIMEOUT_CODE);
-}
-
 function checkHook(value: unknown, name: string): void {
-  if (value !== undefined && typeof value !== 'function') throw new TypeError(`"${name}" option must be a function`);
+  if (value !== undefined && typeof value !== 'function')
+    throw optionError('resumableUpload', `"${name}" option must be a function`);
 }
 
 /**
@@ -303,16 +299,17 @@ function checkHook(value: unknown, name: string): void {
  * contract (HttpError with a code and `Tus-Resumable` in `err.headers`).
  */
 export function resumableUpload(options: ResumableUploadOptions): Middleware {
-  if (!isPlainObject(options)) throw new TypeError('resumableUpload(options): options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`"${key}" is not an option of resumableUpload()`);
-  }
+  if (!isPlainObject(options)) throw optionError('resumableUpload', 'options must be an object');
+  rejectUnknownOptions('resumableUpload', options, KNOWN_OPTIONS);
   const mount = options.path;
   if (typeof mount !== 'string' || !/^\/[^?#\s]*$/.test(mount) || mount === '/' || mount.endsWith('/')) {
-    throw new TypeError('"path" option must be a path such as "/files" (leading slash, no trailing slash)');
+    throw optionError(
+      'resumableUpload',
+      '"path" option must be a path such as "/files" (leading slash, no trailing slash)',
+    );
   }
   if (typeof options.directory !== 'string' || options.directory === '') {
-    throw new TypeError('"directory" option must be a non-empty string');
+    throw optionError('resumableUpload', '"directory" option must be a non-empty string');
   }
   const directory = path.resolve(options.directory);
   const maxSize = nonNegativeInteger(options.maxSize, 'maxSize', DEFAULT_MAX_SIZE);
@@ -325,30 +322,30 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     DEFAULT_MAX_CONCURRENT_UPLOADS,
   );
   if (options.relativeLocation !== undefined && typeof options.relativeLocation !== 'boolean') {
-    throw new TypeError('"relativeLocation" option must be a boolean');
+    throw optionError('resumableUpload', '"relativeLocation" option must be a boolean');
   }
   const relativeLocation = options.relativeLocation ?? false;
   let allowedOrigins: string[] | undefined;
   if (options.allowedOrigins !== undefined) {
     if (!Array.isArray(options.allowedOrigins) || options.allowedOrigins.some((o) => typeof o !== 'string')) {
-      throw new TypeError('"allowedOrigins" option must be an array of origins');
+      throw optionError('resumableUpload', '"allowedOrigins" option must be an array of origins');
     }
     allowedOrigins = [...options.allowedOrigins];
   }
   const allowedHeaders = TUS_REQUEST_HEADERS.concat(headerList(options.allowedHeaders, 'allowedHeaders')).join(', ');
   const exposedHeaders = TUS_RESPONSE_HEADERS.concat(headerList(options.exposedHeaders, 'exposedHeaders')).join(', ');
   if (options.allowedCredentials !== undefined && typeof options.allowedCredentials !== 'boolean') {
-    throw new TypeError('"allowedCredentials" option must be a boolean');
+    throw optionError('resumableUpload', '"allowedCredentials" option must be a boolean');
   }
   const allowedCredentials = options.allowedCredentials ?? false;
   if (allowedCredentials && !allowedOrigins) {
     // Browsers refuse credentials with `Access-Control-Allow-Origin: *`.
-    throw new TypeError('"allowedCredentials" option needs "allowedOrigins"');
+    throw optionError('resumableUpload', '"allowedCredentials" option needs "allowedOrigins"');
   }
   const baseUrl = checkBaseUrl(options.baseUrl);
   const locker = options.locker ?? new MemoryLocker();
   if (typeof locker !== 'object' || locker === null || typeof locker.newLock !== 'function') {
-    throw new TypeError('"locker" option must have a newLock(id) method');
+    throw optionError('resumableUpload', '"locker" option must have a newLock(id) method');
   }
   checkHook(options.onUploadCreate, 'onUploadCreate');
   checkHook(options.onUploadFinish, 'onUploadFinish');
@@ -381,6 +378,29 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
     }
   };
 
+  // Locker health: an outage is reported once on the app, when its first request fails; the 503s
+  // themselves are exposed (generic text), so an error handler logs none of them one by one.
+  let lockerDown = false;
+  const lockWatched = async (
+    ctx: Context | undefined,
+    lock: UploadLock,
+    signal: AbortSignal,
+    requestRelease: () => void | Promise<void>,
+  ): Promise<void> => {
+    try {
+      await lock.lock(signal, requestRelease);
+    } catch (error) {
+      if (isHttpError(error) && error.code === C.lockerUnavailable && !lockerDown) {
+        lockerDown = true;
+        const cause = (error as { cause?: unknown }).cause ?? error;
+        const why = cause instanceof Error ? cause.message : String(cause);
+        ctx?.app.emit('error', httpError(503, C.lockerError, `upload locker failed: ${why}`, undefined, cause), ctx);
+      }
+      throw error;
+    }
+    lockerDown = false;
+  };
+
   /**
    * The app's locker, recording which request holds each upload's lock in `store.owners`: how the
    * store knows the request it writes for (an AsyncLocalStorage did this before, but keeps Node's
@@ -391,7 +411,7 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       const inner = locker.newLock(id);
       return {
         async lock(signal, requestRelease) {
-          await inner.lock(signal, requestRelease);
+          await lockWatched(request?.ctx, inner, signal, requestRelease);
           if (request) store.owners.set(id, request);
         },
         async unlock() {
@@ -466,6 +486,17 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
   const fail = (ctx: Context, status: number, code: string, message: string, extra?: Record<string, string>) =>
     httpError(status, code, message, { 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx), ...extra });
   const locked = (ctx: Context) => lockTimeoutError({ 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx) });
+  /**
+   * A locker's refusal as the client gets it: @tus/server's lock timeout is 423; an HttpError a
+   * locker threw (423, 503 `UPLOAD_LOCKER_UNAVAILABLE`, ...) passes through with its status, code and
+   * headers, plus `Tus-Resumable` and CORS. `undefined` for anything else.
+   */
+  const fromLocker = (ctx: Context, error: unknown) => {
+    if (error === ERRORS.ERR_LOCK_TIMEOUT) return locked(ctx);
+    if (!isHttpError(error)) return undefined;
+    error.headers = { ...(error.headers ?? {}), 'Tus-Resumable': TUS_RESUMABLE, ...corsHeaders(ctx) };
+    return error;
+  };
 
   const publicBase = (ctx: Context): string => {
     const original = ctx.originalUrl.split('?', 1)[0]!;
@@ -533,14 +564,13 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
       for (const id of [...ids].sort()) {
         const lock = locker.newLock(id);
         // A final request holds its partials until it is done: a release request is not honoured.
-        await lock.lock(stop.signal, () => {});
+        await lockWatched(ctx, lock, stop.signal, () => {});
         held.push(lock);
       }
       return held;
     } catch (error) {
       await Promise.all(held.map((lock) => lock.unlock().catch(() => {})));
-      if (isLockTimeout(error)) throw locked(ctx);
-      throw error;
+      throw fromLocker(ctx, error) ?? error;
     } finally {
       ctx.res.off('close', onClose);
     }
@@ -793,7 +823,9 @@ export function resumableUpload(options: ResumableUploadOptions): Middleware {
         ctx.respond = false;
         return true;
       }
-      if (isLockTimeout(request.tusError)) throw locked(ctx);
+      // No HttpError is thrown inside @tus/server but a locker's (hooks and the store throw its own errors).
+      const refusal = fromLocker(ctx, request.tusError);
+      if (refusal) throw refusal;
       const text = (await response.text()).trim();
       const code =
         TUS_CODES.get(request.tusError) ??
