@@ -30,7 +30,12 @@ export default defineConfig({
       {
         // Several app instances on Redis (standalone and Cluster), failover and shared uploads.
         extends: true as const,
-        test: { name: 'scaling', root: here('./examples/scaling'), include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'scaling',
+          root: here('./examples/scaling'),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
       },
       {
         extends: true as const,
