@@ -71,7 +71,12 @@ export function cookieHeader(req: IncomingMessage): string | undefined {
   let found: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 6 && name.toLowerCase() === 'cookie') {
+    // the usual spellings, then the first letter, before toLowerCase(): saves a string allocation
+    // per Cookie, Accept or Origin header
+    if (
+      name.length === 6 &&
+      (name === 'Cookie' || name === 'cookie' || ((name.charCodeAt(0) | 32) === 99 && name.toLowerCase() === 'cookie'))
+    ) {
       found = found === undefined ? raw[i + 1] : `${found}; ${raw[i + 1]}`;
     }
   }
@@ -188,6 +193,10 @@ export class CookieContext {
   /** What the cookie held (its `text` stands for koa-session's `prevHash`); undefined for a new session. */
   #loaded: Loaded | undefined = undefined;
   #maxAge: MaxAge;
+  /** Set by `ctx.session = null`: the cookie is cleared at commit, whatever is read afterwards. */
+  #removed = false;
+  /** Date.now() when the cookie was loaded (0: not loaded from a cookie). */
+  #loadedAt = 0;
   #options: Record<string, unknown> | undefined = undefined;
   readonly #ctx: Ctx;
   readonly #shared: CookieShared;
@@ -213,9 +222,14 @@ export class CookieContext {
     else this.#options.maxAge = value;
   }
 
-  get(): CookieSession | null {
+  get(): CookieSession {
     if (this.session) return this.session;
-    if (this.session === false) return null;
+    if (this.session === false) {
+      // read after `ctx.session = null`: a new, empty session (the old cookie is still cleared)
+      this.#loaded = undefined;
+      this.session = new CookieSession(this);
+      return this.session;
+    }
     this.#load();
     return this.session as unknown as CookieSession;
   }
@@ -223,9 +237,12 @@ export class CookieContext {
   set(value: unknown): void {
     if (value === null) {
       this.session = false;
+      this.#removed = true;
       return;
     }
     if (typeof value === 'object') {
+      // replacing a removed session: the new data is a new session, saved if it holds anything
+      if (this.#removed) this.#loaded = undefined;
       this.session = new CookieSession(this, value as Record<string, unknown>);
       return;
     }
@@ -249,7 +266,8 @@ export class CookieContext {
     }
     // every save writes `_expire` (browser-session cookies too): a payload without one predates
     // that bound, so it is not trusted to be recent
-    if (typeof data._expire !== 'number' || data._expire < Date.now()) {
+    const now = Date.now();
+    if (typeof data._expire !== 'number' || data._expire < now) {
       this.#emit('expired', { key: undefined, value: copyJson(data), ctx: this.#ctx });
       this.session = new CookieSession(this);
       return;
@@ -266,6 +284,7 @@ export class CookieContext {
     if (verified!.stale) session._requireSave = true;
     this.session = session;
     this.#loaded = loaded;
+    this.#loadedAt = now;
   }
 
   /** koa-session's commit, synchronous: a cookie session has no store to wait for. */
@@ -275,6 +294,10 @@ export class CookieContext {
     if (session === false) {
       this.#remove();
       return;
+    }
+    if (this.#removed) {
+      this.#removed = false;
+      this.#remove();
     }
     if (regenerate) this.#remove();
     if (save || regenerate || session._requireSave || this.#shouldSave(session)) {
@@ -295,7 +318,8 @@ export class CookieContext {
     if (this.#shared.options.renew) {
       const expire = session._expire;
       const maxAge = this.maxAge === 'session' ? BROWSER_SESSION_LIFETIME : this.maxAge;
-      if (expire && maxAge && expire - Date.now() < maxAge / 2) return true;
+      // the clock read at load (this request's start, ms apart): saves a Date.now() per request
+      if (expire && maxAge && expire - (this.#loadedAt || Date.now()) < maxAge / 2) return true;
     }
     return false;
   }
@@ -404,10 +428,11 @@ function load(verified: Verified): Loaded {
  * JSON text without building it. False means "compare the long way".
  */
 function unchanged(session: CookieSession, loaded: Loaded): boolean {
-  const keys = Object.keys(session);
   const expected = loaded.ownKeys;
-  if (keys.length !== expected.length) return false;
-  for (let i = 0; i < keys.length; i++) if (keys[i] !== expected[i]) return false;
+  // for-in rather than Object.keys(): no array per request (the class has no enumerable inherited keys)
+  let i = 0;
+  for (const key in session) if (key !== expected[i++]) return false;
+  if (i !== expected.length) return false;
   const view = loaded.view;
   const viewKeys = loaded.viewKeys;
   for (let i = 0; i < viewKeys.length; i++) {
@@ -440,12 +465,24 @@ function hasProtoKey(value: unknown): boolean {
 function copyJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const copy = new Array(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = copyJson(value[i]);
+    const copy = value.slice();
+    for (let i = 0; i < copy.length; i++) {
+      const item = copy[i];
+      if (item !== null && typeof item === 'object') copy[i] = copyJson(item);
+    }
     return copy;
   }
-  const copy: Record<string, unknown> = {};
-  for (const key in value) copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  // a spread clone (one builtin that follows the source's shape) instead of a keyed store per
+  // field: saves the megamorphic stores; only nested values are copied one by one
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key in copy) {
+    const item = copy[key];
+    if (item === null || typeof item !== 'object') continue;
+    // an own "__proto__" (JSON.parse makes one) must stay a property, not become the prototype
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, { value: copyJson(item), enumerable: true, writable: true });
+    else copy[key] = copyJson(item);
+  }
   return copy;
 }
 

@@ -10,7 +10,16 @@ export const SESSION_ERROR_CODES = {
   NOT_SERIALIZABLE: 'SESSION_NOT_SERIALIZABLE',
   /** 500: no keys (neither `options.keys` nor `app.keys`), or two session() middlewares on one app. */
   MISCONFIGURED: 'SESSION_MISCONFIGURED',
+  /** 409: the store refused the write: the session was destroyed, or (conflicts: 'refuse') changed, since it was read. */
+  CONFLICT: 'SESSION_CONFLICT',
 } as const;
+
+export function conflict(): HttpError {
+  return createError(409, 'Session changed or ended since this request read it', {
+    code: SESSION_ERROR_CODES.CONFLICT,
+    expose: true,
+  });
+}
 
 export function storeUnavailable(cause: unknown): HttpError {
   return createError(503, 'Session store unavailable', {

@@ -41,8 +41,8 @@ declare module 'koa' {
   interface DefaultContext {
     /**
      * The session (@koa-kit/session): reading it gives a session (a new, empty one when the request
-     * has none); assign `null` to log out (it then reads as `null` for the rest of that request, as
-     * in koa-session), an object to replace the data.
+     * has none, or after `ctx.session = null`); assign `null` to log out, an object to replace the
+     * data.
      */
     get session(): Session;
     set session(value: SessionData | null);

@@ -144,3 +144,52 @@ describe("koa-session's options and events, in both kinds of session", () => {
     expect(missed).toHaveLength(1);
   });
 });
+
+describe("store sessions keep koa-session's maxAge behaviours", () => {
+  it('an entry past its _expire (the store keeps it 10 s longer) gives a fresh session and emits session:expired', async () => {
+    const store = memoryStore();
+    const made = makeApp(session({ store, maxAge: 300 }));
+    pending.push(made.errors);
+    const expired: Array<{ key: unknown; value: { user?: unknown } }> = [];
+    made.app.on('session:expired', (event) => expired.push(event));
+    const cookie = sessionCookie((await request(made.app.callback()).get('/login').expect(200)).headers).value;
+    const id = cookie.slice(0, cookie.lastIndexOf('.'));
+    await new Promise((r) => setTimeout(r, 350));
+    expect(store.get(id)).toMatchObject({ user: 'alice' });
+    const me = await request(made.app.callback()).get('/me').set('Cookie', `koa.sess=${cookie}`).expect(200);
+    expect(me.body).toMatchObject({ user: null, isNew: true });
+    await nextTick();
+    expect(expired).toEqual([expect.objectContaining({ key: id, value: expect.objectContaining({ user: 'alice' }) })]);
+  });
+
+  it('setting ctx.session.maxAge saves the session with that lifetime; maxAge: "session" stays a browser-session cookie after regenerate()', async () => {
+    const store = memoryStore();
+    const app = new Koa();
+    app.keys = KEYS;
+    app.use(session({ store }));
+    app.use(async (ctx) => {
+      if (ctx.path === '/remember') ctx.session.maxAge = 5_000;
+      if (ctx.path === '/browser') {
+        ctx.session.maxAge = 'session';
+        await ctx.session.regenerate();
+        ctx.session.user = 'bob';
+      }
+      ctx.body = String(ctx.session.maxAge);
+    });
+    const remembered = sessionCookie((await request(app.callback()).get('/remember').expect(200)).headers);
+    expect(Date.parse(String(remembered.attrs.expires)) - Date.now()).toBeLessThanOrEqual(5_000);
+    const id = remembered.value.slice(0, remembered.value.lastIndexOf('.'));
+    expect(store.get(id)).toMatchObject({ _maxAge: 5_000 });
+    const again = await request(app.callback()).get('/').set('Cookie', `koa.sess=${remembered.value}`).expect(200);
+    expect(again.text).toBe('5000');
+
+    const browser = await request(app.callback()).get('/browser').expect(200);
+    const cookie = sessionCookie(browser.headers);
+    expect(cookie.attrs.expires).toBeUndefined();
+    expect(cookie.attrs['max-age']).toBeUndefined();
+    expect(store.get(cookie.value.slice(0, cookie.value.lastIndexOf('.')))).toMatchObject({
+      user: 'bob',
+      _session: true,
+    });
+  });
+});

@@ -33,8 +33,8 @@ describe('memory store sessions', () => {
     const cookie = sessionCookie(res.headers);
     const id = idOf(cookie.value);
     expect(id).toMatch(UUID);
-    // koa-session's Session keeps the id it was built with: after regenerate() it is the old one
-    expect(res.body.id).not.toBe(id);
+    // after regenerate(), externalKey is the new id (koa-session kept showing the old one)
+    expect(res.body.id).toBe(id);
     expect(cookie.value.slice(id.length + 1)).toBe(
       createHmac('sha256', KEYS[0]!).update(`koa.sess=${id}`).digest('base64url'),
     );
@@ -132,6 +132,16 @@ describe('memory store sessions', () => {
     expect(me.body).toMatchObject({ user: null, isNew: true });
   });
 
+  it('refuses data JSON cannot encode with a 500 SESSION_NOT_SERIALIZABLE, and writes nothing', async () => {
+    const store = memoryStore();
+    const { app, errors } = setup({ store });
+    const cookie = sessionCookie((await request(app.callback()).get('/login').expect(200)).headers).value;
+    const res = await request(app.callback()).get('/cycle').set('Cookie', `koa.sess=${cookie}`).expect(500);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(errors.take()).toMatchObject([{ code: 'SESSION_NOT_SERIALIZABLE', expose: false }]);
+    expect(store.get(idOf(cookie))).not.toHaveProperty('cycle');
+  });
+
   it('stays bounded under a flood of new visitors: the oldest sessions are evicted', async () => {
     const store = memoryStore({ max: 3 });
     const { app } = setup({ store });
@@ -153,20 +163,20 @@ describe('memoryStore()', () => {
     store.set('a', { v: 1 }, 30);
     store.set('b', { v: 2 }, undefined);
     store.set('c', { v: 3 }, 10_000);
-    expect(store.get('a')).toEqual({ v: 1 });
+    expect(store.get('a')).toEqual({ v: 1, _rev: 1 });
     await sleep(40);
     expect(store.get('a')).toBeUndefined();
-    expect(store.get('b')).toEqual({ v: 2 });
+    expect(store.get('b')).toEqual({ v: 2, _rev: 1 });
     await sleep(40);
     expect(store.get('b')).toBeUndefined();
-    expect(store.get('c')).toEqual({ v: 3 });
+    expect(store.get('c')).toEqual({ v: 3, _rev: 1 });
   });
 
   it('returns copies: mutating what get() returned does not change the store', () => {
     const store = memoryStore();
     store.set('a', { list: [1] }, 1000);
     (store.get('a') as { list: number[] }).list.push(2);
-    expect(store.get('a')).toEqual({ list: [1] });
+    expect(store.get('a')).toEqual({ list: [1], _rev: 1 });
   });
 
   it('evicts the least recently written entry when full; a rewrite refreshes an entry', () => {
@@ -176,8 +186,9 @@ describe('memoryStore()', () => {
     store.set('a', { v: 3 }, 1000);
     store.set('c', { v: 4 }, 1000);
     expect(store.get('b')).toBeUndefined();
-    expect(store.get('a')).toEqual({ v: 3 });
-    expect(store.get('c')).toEqual({ v: 4 });
+    // a rewrite is the entry's second revision
+    expect(store.get('a')).toEqual({ v: 3, _rev: 2 });
+    expect(store.get('c')).toEqual({ v: 4, _rev: 1 });
   });
 
   it('validates its options', () => {

@@ -41,7 +41,7 @@ describe.skipIf(url === null)('Redis store sessions with a node-redis client', (
     expect(login.status).toBe(200);
     const cookie = sessionCookie(login.headers).value;
     expect(await client.exists(PREFIX + idOf(planted))).toBe(0);
-    expect(JSON.parse((await client.get(PREFIX + idOf(cookie)))!)).toMatchObject({ user: 'erin', count: 1 });
+    expect(JSON.parse((await client.hGet(PREFIX + idOf(cookie), 'd'))!)).toMatchObject({ user: 'erin', count: 1 });
     const pttl = await client.pTTL(PREFIX + idOf(cookie));
     expect(pttl).toBeGreaterThan(60_000);
     expect(pttl).toBeLessThanOrEqual(70_000);

@@ -46,12 +46,17 @@ describe.skipIf(url === null)('Redis store sessions', () => {
     return made;
   }
 
-  it('stores JSON under prefix + id, expiring with the session maxAge (PX)', async () => {
+  it('stores a hash under prefix + id (JSON data, expiry, revision), expiring with the session maxAge', async () => {
     const { app } = setup({ maxAge: 60_000 });
+    const before = Date.now();
     const res = await request(app.callback()).get('/login?user=carol').expect(200);
     const id = idOf(sessionCookie(res.headers).value);
-    const raw = await admin.get(PREFIX + id);
-    expect(JSON.parse(raw!)).toMatchObject({ user: 'carol', _maxAge: 60_000 });
+    const { d, e, r } = await admin.hgetall(PREFIX + id);
+    expect(JSON.parse(d!)).toEqual({ user: 'carol', _maxAge: 60_000 });
+    expect(Number(e)).toBeGreaterThanOrEqual(before + 60_000);
+    expect(Number(e)).toBeLessThanOrEqual(Date.now() + 60_000);
+    // /login writes twice: regenerate() saves, then the commit saves the user
+    expect(r).toBe('2');
     const pttl = await admin.pttl(PREFIX + id);
     // koa-session gives the entry 10 s more than the cookie
     expect(pttl).toBeGreaterThan(60_000);
@@ -78,7 +83,7 @@ describe.skipIf(url === null)('Redis store sessions', () => {
     const fresh = sessionCookie(res.headers).value;
     expect(idOf(fresh)).not.toBe(idOf(planted));
     expect(await admin.exists(PREFIX + idOf(planted))).toBe(0);
-    expect(JSON.parse((await admin.get(PREFIX + idOf(fresh)))!)).toMatchObject({ user: 'alice', count: 1 });
+    expect(JSON.parse((await admin.hget(PREFIX + idOf(fresh), 'd'))!)).toMatchObject({ user: 'alice', count: 1 });
   });
 
   it('logout deletes the entry and clears the cookie', async () => {
@@ -101,10 +106,17 @@ describe.skipIf(url === null)('Redis store sessions', () => {
   it('treats a corrupt stored value as no session', async () => {
     const { app } = setup();
     const cookie = sessionCookie((await request(app.callback()).get('/login').expect(200)).headers).value;
+    const key = PREFIX + idOf(cookie);
     for (const junk of ['{not json', '[1,2]', 'null', '"text"']) {
-      await admin.set(PREFIX + idOf(cookie), junk);
+      // a string where the hash should be, and a hash holding junk
+      await admin.set(key, junk);
       const me = await request(app.callback()).get('/me').set('Cookie', `koa.sess=${cookie}`).expect(200);
       expect(me.body).toMatchObject({ user: null, isNew: true });
+      await admin.del(key);
+      await admin.hset(key, 'd', junk, 'r', '1');
+      const again = await request(app.callback()).get('/me').set('Cookie', `koa.sess=${cookie}`).expect(200);
+      expect(again.body).toMatchObject({ user: null, isNew: true });
+      await admin.del(key);
     }
   });
 
