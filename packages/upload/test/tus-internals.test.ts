@@ -34,6 +34,15 @@ it.each(Object.entries(VERIFIED))('%s is the version resumableUpload() was verif
   ).toBe(version);
 });
 
+it('multer is the version whose early unpipe upload() relies on', () => {
+  // upload() answers a refused multipart body at once because multer 2.5.0 unpipes its request
+  // when it finishes (src/body-source.ts); test/multipart-refusals.test.ts checks the behaviour.
+  const manifest = JSON.parse(readFileSync(require.resolve('multer/package.json'), 'utf8')) as { version: string };
+  expect(manifest.version, 'multer changed: re-check test/multipart-refusals.test.ts, then raise this pin').toBe(
+    '2.5.0',
+  );
+});
+
 it('@tus/server still asks the store for the misspelled "concatentation" extension', () => {
   const source = readFileSync(path.join(packageDir('@tus/server'), 'dist', 'handlers', 'PostHandler.js'), 'utf8');
   // KitFileStore answers both spellings; if this changes, drop the misspelled one.
