@@ -204,7 +204,7 @@ async function measureHttpGroup(group, ctx) {
         const res = await measureChecked(loader, m, settings.durationS);
         const cpu = m.server.cpuSeconds() - cpu0;
         m.rounds.push(res.rps);
-        const sample = { t: (t0 + Date.now()) / 2, v: res.rps, cpu: null };
+        const sample = { t: (t0 + Date.now()) / 2, v: res.rps, cpu: null, p99: res.latencyP99 ?? null };
         if (cpu0 != null && cpu > 0) {
           sample.cpu = res.requests / cpu;
           m.busy.push(cpu / res.seconds);
@@ -582,6 +582,13 @@ async function main() {
       if (m.peaks?.length) row.peakRssMb = Math.max(...m.peaks);
       const perCpu = ratios(m, ref, 'cpu');
       if (perCpu.length) row.perCpuRatio = median(perCpu);
+      // p99 latency under the same load, beside the reference's (issue 26: no worse than 1 / ratio)
+      const perP99 = ratios(m, ref, 'p99');
+      if (perP99.length) {
+        row.p99Ms = median(m.samples.map((x) => x.p99).filter((x) => x != null));
+        row.refP99Ms = median(ref.samples.map((x) => x.p99).filter((x) => x != null));
+        row.p99Ratio = median(perP99);
+      }
       const busy = [m, ref].filter((x) => x.busy?.length).map((x) => ({ name: x.s.name, busy: median(x.busy) }));
       const idle = busy.filter((b) => b.busy < 0.85);
       if (idle.length) row.idle = idle.map((b) => `${b.name} ${Math.round(b.busy * 100)}%`).join(', ');
@@ -628,6 +635,9 @@ async function main() {
       rounds: m.rounds,
       error: m.error,
       busy: m.busy?.length ? median(m.busy) : null,
+      p99Ms: m.samples?.some((x) => x.p99 != null)
+        ? median(m.samples.map((x) => x.p99).filter((x) => x != null))
+        : null,
     })),
     settings,
     machine,

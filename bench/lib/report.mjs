@@ -17,11 +17,21 @@ function notes(row) {
   if (row.range) n.push(`rounds ${row.range}`);
   if (row.perCpuRatio != null) n.push(`per server CPU-s ${fmtRatio(row.perCpuRatio)}`);
   if (row.idle) n.push(`server not saturated: ${row.idle} busy`);
+  if (row.p99Ratio != null) n.push(p99Note(row));
   if (row.peakRssMb != null) {
     n.push(`peak RSS ${row.peakRssMb.toFixed(0)} MB${row.maxPeakRssMb ? ` (limit ${row.maxPeakRssMb})` : ''}`);
   }
   if (row.note) n.push(row.note);
   return n.join('; ').replace(/\|/g, '\\|');
+}
+
+/**
+ * p99 latency against the reference's, same moments: "within" when it is no worse than the
+ * throughput ratio allows (p99 ratio <= 1 / throughput ratio), as issue 26 asks of the stack.
+ */
+export function p99Note(row) {
+  const within = row.ratio > 0 && row.p99Ratio <= 1 / row.ratio;
+  return `p99 ${row.p99Ms.toFixed(2)} ms vs ${row.refP99Ms.toFixed(2)} ms (${fmtRatio(row.p99Ratio)} x, ${within ? 'within' : '**over**'} 1/ratio ${fmtRatio(1 / row.ratio)})`;
 }
 
 export function table(rows) {
@@ -35,6 +45,11 @@ export function table(rows) {
   }
   return lines.join('\n');
 }
+
+/** The per-package breakdown lives in its own file, which no bench run rewrites. */
+export const PROFILE_LINK =
+  "Where the full stack's time goes, package by package (callgrind instructions per request, " +
+  '`node bench/count.mjs`): [benchmarks-profile.md](benchmarks-profile.md), kept by hand: a bench run does not rewrite it.';
 
 export function markdown({ rows, measured, settings, machine, problems, skipped, elapsedS, plannedS, command }) {
   const missed = rows.filter((r) => r.goal != null && !r.error && !r.met);
@@ -68,6 +83,8 @@ export function markdown({ rows, measured, settings, machine, problems, skipped,
   );
   out.push('');
   out.push(table(rows));
+  out.push('');
+  out.push(PROFILE_LINK);
   out.push('');
   if (skipped.length) {
     out.push('## Skipped');
@@ -106,12 +123,12 @@ export function markdown({ rows, measured, settings, machine, problems, skipped,
   out.push('');
   out.push('## Medians behind the ratios (context, not the headline)');
   out.push('');
-  out.push('| Measured | Median | Rounds | Server CPU busy |');
-  out.push('| --- | ---: | --- | ---: |');
+  out.push('| Measured | Median | Rounds | Server CPU busy | p99 latency |');
+  out.push('| --- | ---: | --- | ---: | ---: |');
   for (const m of measured) {
     if (m.error || m.value == null) continue;
     out.push(
-      `| ${m.name} | ${fmtFigure(m)} | ${m.rounds.map((v) => (m.unit === 'req/s' ? Math.round(v) : v.toFixed(0))).join(', ')} | ${m.busy == null ? '—' : `${Math.round(m.busy * 100)}%`} |`,
+      `| ${m.name} | ${fmtFigure(m)} | ${m.rounds.map((v) => (m.unit === 'req/s' ? Math.round(v) : v.toFixed(0))).join(', ')} | ${m.busy == null ? '—' : `${Math.round(m.busy * 100)}%`} | ${m.p99Ms == null ? '—' : `${m.p99Ms.toFixed(2)} ms`} |`,
     );
   }
   out.push('');

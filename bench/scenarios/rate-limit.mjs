@@ -92,4 +92,16 @@ export default [
     reference: 'peer koa-ratelimit redis',
     note: 'ours over koa-ratelimit, same run',
   },
+  // Redis Cluster (issue 24): the same limiter on an ioredis Cluster client, as a ratio of the
+  // standalone Redis figure in the same run. One client, so one key on one master; the requests of
+  // one event-loop turn share its slot and are still counted by one script call.
+  {
+    name: 'rate-limit redis cluster',
+    server: 'rate-limit-kit.mjs',
+    options: { driver: 'redis', cluster: true },
+    path: '/api',
+    reference: 'rate-limit redis',
+    requires: ['redis'],
+    note: 'fixed window on a private Redis Cluster (3 masters + 3 replicas, loader core), ioredis Cluster',
+  },
 ];

@@ -41,7 +41,7 @@ export default [
     path: '/api',
     setup: loggedIn,
     reference: 'bare koa',
-    note: 'signed id cookie + redisStore() (one GET per request), read only',
+    note: 'signed id cookie + redisStore() (one HMGET per request), read only',
   },
   {
     name: 'peer koa-session: cookie, logged in',
@@ -50,5 +50,17 @@ export default [
     setup: loggedIn,
     reference: 'bare koa',
     note: 'peer: koa-session 7, signed base64 JSON cookie (not encrypted); issue 4 measured 0.39-0.43',
+  },
+  // Redis Cluster (issue 24): redisStore() on an ioredis Cluster client, as a ratio of the
+  // standalone Redis store in the same run.
+  {
+    name: 'session: Redis Cluster store, logged in',
+    server: 'session-kit.mjs',
+    options: { store: 'redis', cluster: true },
+    requires: ['redis'],
+    path: '/api',
+    setup: loggedIn,
+    reference: 'session: Redis store, logged in',
+    note: 'redisStore() on a private Redis Cluster (3 masters + 3 replicas, loader core): one HMGET per request',
   },
 ];

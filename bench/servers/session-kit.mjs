@@ -3,8 +3,8 @@
 //   GET /api   -> reads ctx.session.user (401 when absent), answers { hello: 'world' }: the same
 //                 body as "bare koa", so the ratio is the session's cost alone
 import { memoryStore, redisStore, session } from '@koa-kit/session';
-import { Redis } from 'ioredis';
 import Koa from 'koa';
+import { benchRedisClient } from '../lib/redis.mjs';
 
 export default async function sessionKit(options) {
   const app = new Koa();
@@ -12,8 +12,7 @@ export default async function sessionKit(options) {
   let store;
   if (options.store === 'memory') store = memoryStore();
   if (options.store === 'redis') {
-    const client = new Redis(options.redisUrl);
-    client.on('error', () => {});
+    const client = await benchRedisClient(options); // options.cluster: an ioredis Cluster on a private cluster
     store = redisStore({ client, prefix: `koa-kit:bench:session:${process.pid}:` });
   }
   app.use(session(store ? { store } : {}));

@@ -97,6 +97,53 @@ describe('scenario files', () => {
   });
 });
 
+describe("the repository's scenarios", () => {
+  test('load without problems; the floor is measured against bare koa and the full stack against the floor', async () => {
+    const { scenarios, problems } = await load(path.join(BENCH, 'scenarios'));
+    assert.deepEqual(problems, []);
+    const byName = new Map(scenarios.map((s) => [s.name, s]));
+    const floor = byName.get('floor: five pass-through middleware');
+    assert.equal(floor?.server, 'floor.mjs');
+    assert.equal(floor.reference, 'bare koa');
+    assert.equal(floor.goal, null, 'the floor is a reference, not a goal');
+    const vsFloor = byName.get('full stack vs floor');
+    assert.deepEqual(
+      [vsFloor?.kind, vsFloor.of, vsFloor.reference, vsFloor.goal],
+      ['ratio', 'full stack, logged in', floor.name, 0.83],
+    );
+    assert.equal(byName.get('full stack, logged in').goal, 0.75);
+    // --only stack brings the floor and bare koa along, and they share one group with the stack.
+    const { select, components } = await import('../lib/scenarios.mjs');
+    const group = components(select(scenarios, 'stack')).find((g) => g.some((s) => s.name === floor.name));
+    assert.ok(group.some((s) => s.name === 'full stack, logged in') && group[0].name === 'bare koa');
+  });
+
+  test('the floor server: five pass-through middleware in front of the bare-koa route', async () => {
+    const { default: floor } = await import('../servers/floor.mjs');
+    const http = await import('node:http');
+    const server = http.createServer(await floor());
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address().port}/api`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { hello: 'world' });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('p99 note', async () => {
+  const { p99Note } = await import('../lib/report.mjs');
+  test('within when the p99 ratio is no worse than 1 / throughput ratio, over otherwise', () => {
+    assert.match(
+      p99Note({ ratio: 0.8, p99Ratio: 1.2, p99Ms: 2.4, refP99Ms: 2 }),
+      /p99 2\.40 ms vs 2\.00 ms \(1\.20 x, within 1\/ratio 1\.25\)/,
+    );
+    assert.match(p99Note({ ratio: 0.8, p99Ratio: 1.4, p99Ms: 2.8, refP99Ms: 2 }), /\*\*over\*\* 1\/ratio 1\.25/);
+  });
+});
+
 describe('a quick run end to end', () => {
   test('measures scenario and reference in one group, reports ratios, and turns a wrong status into an error', () => {
     const dir = scenarioDir('e2e', {
@@ -142,6 +189,13 @@ describe('a quick run end to end', () => {
       /^\| selftest upload \| selftest upload ref \| \d+\.\d\d \| — \| — \| .*peak RSS \d+ MB/,
     );
     assert.match(md, /Goals met: 1 of 2; missed: selftest echo; errors: 1\./);
+    // p99 latency beside the reference's, in the notes and in the medians table; the profile link.
+    assert.match(
+      row('selftest text'),
+      /p99 \d+\.\d\d ms vs \d+\.\d\d ms \(\d+\.\d\d x, (within|\*\*over\*\*) 1\/ratio/,
+    );
+    assert.match(row('bare koa'), /^\| bare koa \| [\d,]+ req\/s \| .* \| \d+\.\d\d ms \|$/);
+    assert.ok(md.includes('[benchmarks-profile.md](benchmarks-profile.md)'));
     assert.match(md, /Node v\d+/);
     assert.match(md, /2 rounds x 1 s/);
     // The same table is printed.
