@@ -1,6 +1,6 @@
+import { optionError, optionsObject, rejectUnknownOptions } from '@koa-kit/common';
 import {
   type ConflictMode,
-  checkKnownOptions,
   conflictMode,
   isPositiveInteger,
   type SessionRecord,
@@ -13,6 +13,8 @@ import {
 export const DEFAULT_MEMORY_MAX = 10_000;
 /** Default lifetime (ms) of an entry whose session has no numeric maxAge: one day. */
 export const DEFAULT_STORE_TTL = 86_400_000;
+
+const KNOWN: ReadonlySet<string> = new Set(['max', 'ttl', 'conflicts']);
 
 export interface MemoryStoreOptions {
   /** Most sessions kept; past it the least recently written is evicted. Default 10 000. */
@@ -42,13 +44,13 @@ interface Entry {
  * recently written or touched), drops expired entries as it meets them, and stores JSON text so a
  * handler mutating `ctx.session` never mutates the store behind the session's back.
  */
-export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
-  if (options === null || typeof options !== 'object') throw new TypeError('memoryStore: options must be an object');
-  checkKnownOptions('memoryStore', options, ['max', 'ttl', 'conflicts']);
+export function memoryStore(given: MemoryStoreOptions = {}): SessionStore {
+  const options = optionsObject('memoryStore', given);
+  rejectUnknownOptions('memoryStore', options, KNOWN);
   const max = options.max ?? DEFAULT_MEMORY_MAX;
   const ttl = options.ttl ?? DEFAULT_STORE_TTL;
-  if (!isPositiveInteger(max)) throw new TypeError('memoryStore: "max" option must be a positive integer');
-  if (!isPositiveInteger(ttl)) throw new TypeError('memoryStore: "ttl" option must be a positive integer (ms)');
+  if (!isPositiveInteger(max)) throw optionError('memoryStore', '"max" option must be a positive integer');
+  if (!isPositiveInteger(ttl)) throw optionError('memoryStore', '"ttl" option must be a positive integer (ms)');
   const refuseConflicts = conflictMode('memoryStore', options.conflicts) === 'refuse';
 
   const entries = new Map<string, Entry>();

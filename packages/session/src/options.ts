@@ -1,6 +1,7 @@
+import { isPlainObject, optionError, rejectUnknownOptions } from '@koa-kit/common';
 import type { ParameterizedContext } from 'koa';
 import type { SessionKey } from './codec.js';
-import { checkKnownOptions, isPositiveInteger, type SessionStore } from './store.js';
+import { isPositiveInteger, type SessionStore } from './store.js';
 import type { Session } from './types.js';
 
 /** Default cookie name. */
@@ -82,7 +83,7 @@ export interface ResolvedOptions {
   prefix: string | undefined;
 }
 
-const KNOWN = [
+const KNOWN: ReadonlySet<string> = new Set([
   'key',
   'keys',
   'maxAge',
@@ -102,11 +103,10 @@ const KNOWN = [
   'beforeSave',
   'genid',
   'prefix',
-] as const;
+]);
 
 /** koa-session options we do not take, and what to use instead. */
 const REFUSED: Readonly<Record<string, string>> = {
-  maxage: 'use "maxAge"',
   overwrite: 'the session cookie always overwrites an earlier one set on the same response',
   encode: 'cookie sessions are always encrypted JSON (AES-256-GCM); keep custom formats in a store',
   decode: 'cookie sessions are always encrypted JSON (AES-256-GCM); keep custom formats in a store',
@@ -117,10 +117,15 @@ const REFUSED: Readonly<Record<string, string>> = {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SAME_SITE = new Set(['lax', 'strict', 'none', false, true]);
 
+/** koa-session options spelt differently here. */
+const RENAMED: Readonly<Record<string, string>> = { maxage: 'maxAge' };
+
+const fail = (detail: string): TypeError => optionError('session', detail);
+
 function bool(options: SessionOptions, name: keyof SessionOptions, fallback: boolean): boolean {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`session: "${name}" option must be a boolean`);
+  if (typeof value !== 'boolean') throw fail(`"${name}" option must be a boolean`);
   return value;
 }
 
@@ -139,41 +144,39 @@ export function keysProblem(keys: unknown): string | undefined {
 }
 
 export function resolveOptions(options: SessionOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('session: options must be an object');
+  if (!isPlainObject(options as unknown)) throw fail('options must be an object');
   for (const name of Object.keys(options)) {
-    if (Object.hasOwn(REFUSED, name))
-      throw new TypeError(`session: "${name}" option is not supported: ${REFUSED[name]}`);
+    if (Object.hasOwn(RENAMED, name)) throw fail(`unknown option "${name}" (use "${RENAMED[name]}")`);
+    if (Object.hasOwn(REFUSED, name)) throw fail(`"${name}" option is not supported: ${REFUSED[name]}`);
   }
-  checkKnownOptions('session', options, KNOWN);
+  rejectUnknownOptions('session', options, KNOWN);
 
   const key = options.key ?? DEFAULT_KEY;
   if (typeof key !== 'string' || !TOKEN.test(key)) {
-    throw new TypeError('session: "key" option must be a cookie name (an HTTP token)');
+    throw fail('"key" option must be a cookie name (an HTTP token)');
   }
   let keys: readonly SessionKey[] | undefined;
   if (options.keys !== undefined) {
     const problem = keysProblem(options.keys);
-    if (problem) throw new TypeError(`session: "keys" option ${problem}`);
+    if (problem) throw fail(`"keys" option ${problem}`);
     keys = Object.freeze([...options.keys]);
   }
   const maxAge = options.maxAge ?? DEFAULT_MAX_AGE;
   if (maxAge !== 'session' && !isPositiveInteger(maxAge)) {
-    throw new TypeError('session: "maxAge" option must be a positive integer (ms) or "session"');
+    throw fail('"maxAge" option must be a positive integer (ms) or "session"');
   }
   const sameSiteOption = options.sameSite ?? 'lax';
-  if (!SAME_SITE.has(sameSiteOption))
-    throw new TypeError('session: "sameSite" option must be "lax", "strict", "none", true or false');
+  if (!SAME_SITE.has(sameSiteOption)) throw fail('"sameSite" option must be "lax", "strict", "none", true or false');
   const sameSite = sameSiteOption === true ? 'strict' : sameSiteOption;
   const secure = options.secure;
-  if (secure !== undefined && typeof secure !== 'boolean')
-    throw new TypeError('session: "secure" option must be a boolean');
+  if (secure !== undefined && typeof secure !== 'boolean') throw fail('"secure" option must be a boolean');
   const path = options.path ?? '/';
   if (typeof path !== 'string' || !/^\/[ -:=-~]*$/.test(path)) {
-    throw new TypeError('session: "path" option must be a cookie path starting with "/"');
+    throw fail('"path" option must be a cookie path starting with "/"');
   }
   const domain = options.domain;
   if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(domain))) {
-    throw new TypeError('session: "domain" option must be a domain name');
+    throw fail('"domain" option must be a domain name');
   }
   const store = options.store;
   if (
@@ -184,24 +187,22 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
       typeof store.set !== 'function' ||
       typeof store.destroy !== 'function')
   ) {
-    throw new TypeError('session: "store" option must have get, set and destroy methods');
+    throw fail('"store" option must have get, set and destroy methods');
   }
   const storeTimeout = options.storeTimeout ?? DEFAULT_STORE_TIMEOUT;
-  if (!isPositiveInteger(storeTimeout))
-    throw new TypeError('session: "storeTimeout" option must be a positive integer (ms)');
+  if (!isPositiveInteger(storeTimeout)) throw fail('"storeTimeout" option must be a positive integer (ms)');
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
-    throw new TypeError('session: "cacheSize" option must be a non-negative integer');
+    throw fail('"cacheSize" option must be a non-negative integer');
   }
   const signed = bool(options, 'signed', true);
   const valid = fn(options, 'valid');
   const beforeSave = fn(options, 'beforeSave');
   const genid = fn(options, 'genid');
   const prefix = options.prefix;
-  if (prefix !== undefined && typeof prefix !== 'string')
-    throw new TypeError('session: "prefix" option must be a string');
+  if (prefix !== undefined && typeof prefix !== 'string') throw fail('"prefix" option must be a string');
   if (store === undefined && (genid !== undefined || prefix !== undefined)) {
-    throw new TypeError(`session: "${genid ? 'genid' : 'prefix'}" option needs a "store" (cookie sessions have no id)`);
+    throw fail(`"${genid ? 'genid' : 'prefix'}" option needs a "store" (cookie sessions have no id)`);
   }
   return {
     key,
@@ -228,7 +229,6 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
 
 function fn<K extends 'valid' | 'beforeSave' | 'genid'>(options: SessionOptions, name: K): SessionOptions[K] {
   const value = options[name];
-  if (value !== undefined && typeof value !== 'function')
-    throw new TypeError(`session: "${name}" option must be a function`);
+  if (value !== undefined && typeof value !== 'function') throw fail(`"${name}" option must be a function`);
   return value;
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
+import { isPlainObject, optionError, rejectUnknownOptions } from '@koa-kit/common';
 import { storeUnavailable } from './errors.js';
 import { DEFAULT_STORE_TTL } from './memory-store.js';
 import {
   type ConflictMode,
-  checkKnownOptions,
   conflictMode,
   isPositiveInteger,
   type SessionRecord,
@@ -13,6 +13,9 @@ import {
 
 /** Default prefix of the Redis keys holding sessions. */
 export const DEFAULT_REDIS_PREFIX = 'koa-kit:sess:';
+
+const KNOWN: ReadonlySet<string> = new Set(['client', 'prefix', 'ttl', 'userField', 'conflicts']);
+const fail = (detail: string): TypeError => optionError('redisStore', detail);
 
 /**
  * The part of a Redis client this store uses: an ioredis 5 client or `Cluster`, or a node-redis
@@ -105,9 +108,12 @@ redis.call('HSET', KEYS[1], 'd', ARGV[1], 'e', ARGV[2], 'r', next)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return next`;
 
-/** Refreshes a session's expiry (field and TTL) without rewriting its data: 0 when it is gone. */
+/**
+ * Refreshes a session's expiry (field and TTL) without rewriting its data: 0 when it is gone, or
+ * is not a hash (an entry of the previous version, a JSON string, reads as no session too).
+ */
 const TOUCH = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then return 0 end
 redis.call('HSET', KEYS[1], 'e', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
@@ -123,27 +129,25 @@ const TOUCH_SHA = sha1(TOUCH);
  * sharing one Redis share their sessions.
  */
 export function redisStore(options: RedisStoreOptions): RedisSessionStore {
-  if (options === null || typeof options !== 'object') throw new TypeError('redisStore: options must be an object');
-  checkKnownOptions('redisStore', options, ['client', 'prefix', 'ttl', 'userField', 'conflicts']);
+  if (!isPlainObject(options as unknown)) throw fail('options must be an object');
+  rejectUnknownOptions('redisStore', options, KNOWN);
   const { client } = options;
   if (
     client === null ||
     typeof client !== 'object' ||
     !(typeof (client as IoRedisLike).call === 'function' || typeof (client as NodeRedisLike).sendCommand === 'function')
   ) {
-    throw new TypeError(
-      'redisStore: "client" option must be an ioredis client or cluster, or a node-redis client or cluster',
-    );
+    throw fail('"client" option must be an ioredis client or cluster, or a node-redis client or cluster');
   }
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-  if (typeof prefix !== 'string') throw new TypeError('redisStore: "prefix" option must be a string');
+  if (typeof prefix !== 'string') throw fail('"prefix" option must be a string');
   const ttl = options.ttl ?? DEFAULT_STORE_TTL;
-  if (!isPositiveInteger(ttl)) throw new TypeError('redisStore: "ttl" option must be a positive integer (ms)');
+  if (!isPositiveInteger(ttl)) throw fail('"ttl" option must be a positive integer (ms)');
   const mode = conflictMode('redisStore', options.conflicts);
 
   const userField = options.userField;
   if (userField !== undefined && (typeof userField !== 'string' || userField === '')) {
-    throw new TypeError('redisStore: "userField" option must be a non-empty string');
+    throw fail('"userField" option must be a non-empty string');
   }
   const nodeRedis = isNodeRedis(client);
   const nodeCluster = isNodeRedisCluster(client);
@@ -184,7 +188,7 @@ export function redisStore(options: RedisStoreOptions): RedisSessionStore {
       try {
         fields = await command(prefix + id, ['HMGET', prefix + id, 'd', 'e', 'r']);
       } catch (err) {
-        // a key holding something else (not written by this store) is no session
+        // a key holding something else (the previous version's JSON string, or not ours) is no session
         if (err instanceof Error && err.message.startsWith('WRONGTYPE')) return undefined;
         throw err;
       }
@@ -235,7 +239,7 @@ export function redisStore(options: RedisStoreOptions): RedisSessionStore {
       await command(prefix + id, ['DEL', prefix + id]);
     },
     async destroyUser(userId: string): Promise<number> {
-      if (userField === undefined) throw new TypeError('redisStore: destroyUser() needs the "userField" option');
+      if (userField === undefined) throw fail('destroyUser() needs the "userField" option');
       ensureUp();
       const index = userIndex(String(userId));
       const ids = (await command(index, ['SMEMBERS', index])) as string[];

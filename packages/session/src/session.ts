@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { optionError } from '@koa-kit/common';
 import type Koa from 'koa';
 import type { Middleware, Next, ParameterizedContext } from 'koa';
 import { Codec } from './codec.js';
@@ -24,8 +25,8 @@ export function session(app: Koa<any, any>, options?: SessionOptions): Middlewar
 export function session(options?: SessionOptions): Middleware;
 export function session(first?: SessionOptions | Koa<any, any>, second?: SessionOptions | Koa<any, any>): Middleware {
   const [options, app] = isApp(first) ? [second, first] : [first, second];
-  if (isApp(options)) throw new TypeError('session: pass the app once, with the options: session(options, app)');
-  if (app !== undefined && !isApp(app)) throw new TypeError('session: the second argument must be a Koa app');
+  if (isApp(options)) throw optionError('session', 'pass the app once, with the options: session(options, app)');
+  if (app !== undefined && !isApp(app)) throw optionError('session', 'the second argument must be a Koa app');
   const opts = resolveOptions(options ?? {});
   const perApp = new WeakMap<Koa<any, any>, Inner>();
   let lastApp: Koa<any, any> | undefined;
@@ -35,7 +36,7 @@ export function session(first?: SessionOptions | Koa<any, any>, second?: Session
       perApp.set(app, install(app, opts));
     } catch (err) {
       // set-up problems found at factory time are the caller's mistake: a TypeError, as options are
-      throw isHttpError(err) ? new TypeError(`session: ${err.message}`) : err;
+      throw isHttpError(err) ? optionError('session', err.message) : err;
     }
   }
 

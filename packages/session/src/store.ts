@@ -1,3 +1,4 @@
+import { optionError } from '@koa-kit/common';
 import type { ParameterizedContext } from 'koa';
 import { notSerializable } from './errors.js';
 
@@ -49,7 +50,7 @@ export type ConflictMode = 'overwrite' | 'refuse';
 export function conflictMode(factory: string, value: unknown): ConflictMode {
   if (value === undefined) return 'overwrite';
   if (value !== 'overwrite' && value !== 'refuse')
-    throw new TypeError(`${factory}(): "conflicts" option must be "overwrite" or "refuse"`);
+    throw optionError(factory, '"conflicts" option must be "overwrite" or "refuse"');
   return value;
 }
 
@@ -65,12 +66,6 @@ export interface StoreContext {
 
 export function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
-export function checkKnownOptions(name: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new TypeError(`${name}: unknown option "${key}"`);
-  }
 }
 
 /** JSON text of session data, or a SESSION_NOT_SERIALIZABLE error. */

@@ -11,14 +11,16 @@ import {
 } from '@koa-kit/session';
 import Koa from 'koa';
 
-// Any client with get/set/del fits; the user's app needs no ioredis types to compile.
-const client: RedisClientLike = {
-  get: async () => null,
-  set: async () => 'OK',
-  del: async () => 1,
-};
+// An ioredis client or Cluster (call()) or a node-redis client (sendCommand()) fits; the user's app
+// needs no ioredis types to compile.
+const client: RedisClientLike = { status: 'ready', call: async () => null };
+const nodeRedis: RedisClientLike = { isReady: true, sendCommand: async () => null };
 const memory = memoryStore({ max: 1000, ttl: 60_000 });
-export const stores: SessionStore[] = [memory, redisStore({ client, prefix: 'app:' })];
+export const stores: SessionStore[] = [
+  memory,
+  redisStore({ client, prefix: 'app:' }),
+  redisStore({ client: nodeRedis }),
+];
 const options: SessionOptions = { maxAge: 'session', sameSite: 'strict', store: memory, storeTimeout: 500 };
 
 const app = new Koa();
