@@ -1,5 +1,5 @@
 // The floor under any limiter that sends the headers issue 5 requires: the bare-koa JSON route plus
-// a middleware that only sets X-RateLimit-Limit/-Remaining/-Reset (the values a limiter would send),
+// a middleware that only sets x-ratelimit-limit/-remaining/-reset (lower case, as rateLimit() sends them) (the values a limiter would send),
 // with no id, no count and no state.
 //   GET /api -> {"hello":"world"}
 import Koa from 'koa';
@@ -12,9 +12,9 @@ export default async function rateLimitHeaders() {
   let remaining = 1_000_000_000;
   app.use(function headersOnly(ctx, next) {
     const res = ctx.res;
-    res.setHeader('X-RateLimit-Limit', limit);
-    res.setHeader('X-RateLimit-Remaining', String(--remaining));
-    res.setHeader('X-RateLimit-Reset', reset);
+    res.setHeader('x-ratelimit-limit', limit);
+    res.setHeader('x-ratelimit-remaining', String(--remaining));
+    res.setHeader('x-ratelimit-reset', reset);
     return next();
   });
   app.use(apiRoute);

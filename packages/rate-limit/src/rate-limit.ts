@@ -104,8 +104,8 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
       out[headerNames.reset] = String(Math.ceil(reset / 1000));
     }
     if (standardHeaders) {
-      out['RateLimit-Policy'] = appendMember(ctx.res.getHeader('RateLimit-Policy'), policyFor(limit));
-      out.RateLimit = appendMember(ctx.res.getHeader('RateLimit'), `${policyPrefix}${remaining};t=${seconds}`);
+      out['ratelimit-policy'] = appendMember(ctx.res.getHeader('ratelimit-policy'), policyFor(limit));
+      out.ratelimit = appendMember(ctx.res.getHeader('ratelimit'), `${policyPrefix}${remaining};t=${seconds}`);
     }
     return out;
   };
@@ -171,9 +171,10 @@ export function rateLimit(options?: RateLimitOptions): Middleware {
         res.setHeader(headerNames.reset, String(Math.ceil(reset / 1000)));
       }
       if (standardHeaders) {
-        res.setHeader('RateLimit-Policy', appendMember(res.getHeader('RateLimit-Policy'), policyFor(limit)));
+        // Lower-case names, like the defaults above: no lower-cased copy per setHeader()/getHeader().
+        res.setHeader('ratelimit-policy', appendMember(res.getHeader('ratelimit-policy'), policyFor(limit)));
         const member = `${policyPrefix}${remaining};t=${secondsUntil(reset, 0)}`;
-        res.setHeader('RateLimit', appendMember(res.getHeader('RateLimit'), member));
+        res.setHeader('ratelimit', appendMember(res.getHeader('ratelimit'), member));
       }
     }
     return undo === undefined ? next() : thenSettle(ctx, next, undo);

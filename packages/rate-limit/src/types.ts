@@ -34,11 +34,11 @@ export interface RateLimitRedisClient {
 
 /** Names of the `X-RateLimit-*` response headers (koa-ratelimit's option of the same name). */
 export interface RateLimitHeaderNames {
-  /** Default `X-RateLimit-Limit`. */
+  /** Default `x-ratelimit-limit`. */
   total?: string;
-  /** Default `X-RateLimit-Remaining`. */
+  /** Default `x-ratelimit-remaining`. */
   remaining?: string;
-  /** Default `X-RateLimit-Reset` (Unix time in seconds). */
+  /** Default `x-ratelimit-reset` (Unix time in seconds). */
   reset?: string;
 }
 
@@ -72,7 +72,7 @@ export interface RateLimitOptions {
   deny?: RateLimitPredicate;
   /** Separates limiters sharing a Redis (key `<namespace>:<id>`); also the policy name in `RateLimit` fields. Default `'limit'`. */
   namespace?: string;
-  /** Names of the `X-RateLimit-*` headers. */
+  /** Names of the `x-ratelimit-*` headers, sent as given (any casing). */
   headers?: RateLimitHeaderNames;
   /** Leave out the `X-RateLimit-*` headers. Default false. */
   disableHeader?: boolean;

@@ -86,8 +86,8 @@ describe('memory driver: counting and headers', () => {
     expect((err as { code?: string }).code).toBe('RATE_LIMITED');
     expect(err.headers).toMatchObject({
       'Retry-After': String(retryAfter),
-      'X-RateLimit-Limit': '1',
-      'X-RateLimit-Remaining': '0',
+      'x-ratelimit-limit': '1',
+      'x-ratelimit-remaining': '0',
     });
   });
 
