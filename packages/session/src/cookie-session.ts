@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { inspect } from 'node:util';
 import type Koa from 'koa';
 import type { Next, ParameterizedContext } from 'koa';
 import type { Codec, Verified } from './codec.js';
 import { notSerializable } from './errors.js';
 import { BROWSER_SESSION_LIFETIME } from './options.js';
+import { SessionFields } from './session-fields.js';
 
 /**
  * Cookie sessions without koa-session's per-request machinery: the same semantics as koa-session
@@ -84,12 +84,7 @@ export function cookieHeader(req: IncomingMessage): string | undefined {
 }
 
 /** `ctx.session` of a cookie session: the data as own properties, plus koa-session's API. */
-export class CookieSession {
-  [key: string]: unknown;
-  // The same own fields, in the same order, as koa-session's Session.
-  isNew = false;
-  _requireSave = false;
-  _expire: number | undefined = undefined;
+export class CookieSession extends SessionFields {
   readonly #context: CookieContext;
 
   /**
@@ -97,6 +92,7 @@ export class CookieSession {
    * data: its values are copied, never shared, so one request's changes never reach another.
    */
   constructor(context: CookieContext, data?: Record<string, unknown>, template?: Loaded) {
+    super();
     this.#context = context;
     if (!data) {
       this.isNew = true;
@@ -114,29 +110,6 @@ export class CookieSession {
       // Reflect.set, as koa-session: a key such as "length" is ignored rather than thrown on
       else Reflect.set(this, k, data[k]);
     }
-  }
-
-  toJSON(): Record<string, unknown> {
-    const obj: Record<string, unknown> = {};
-    for (const key in this) {
-      if (key === 'isNew' || key[0] === '_') continue;
-      const value = this[key];
-      if (typeof value === 'function') continue;
-      obj[key] = value;
-    }
-    return obj;
-  }
-
-  [inspect.custom](): Record<string, unknown> {
-    return this.toJSON();
-  }
-
-  get length(): number {
-    return Object.keys(this.toJSON()).length;
-  }
-
-  get populated(): boolean {
-    return this.length > 0;
   }
 
   get maxAge(): MaxAge {

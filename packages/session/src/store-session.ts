@@ -1,9 +1,9 @@
-import { inspect } from 'node:util';
 import type Koa from 'koa';
 import type { Next, ParameterizedContext } from 'koa';
 import type { Codec } from './codec.js';
 import { cookieHeader, readCookie } from './cookie-session.js';
 import { conflict, isHttpError, misconfigured, storeUnavailable } from './errors.js';
+import { SessionFields } from './session-fields.js';
 import { type SessionRecord, type SessionStore, type StoreContext, toJson } from './store.js';
 
 /**
@@ -84,15 +84,11 @@ function callStore<T>(timeout: number, call: () => T | PromiseLike<T>): T | Prom
 }
 
 /** `ctx.session` of a store session: the data as own properties, plus koa-session's API. */
-export class StoreSession {
-  [key: string]: unknown;
-  // The same own fields, in the same order, as koa-session's Session.
-  isNew = false;
-  _requireSave = false;
-  _expire: number | undefined = undefined;
+export class StoreSession extends SessionFields {
   readonly #context: StoreRequest;
 
   constructor(context: StoreRequest, data?: Record<string, unknown>) {
+    super();
     this.#context = context;
     if (!data) {
       this.isNew = true;
@@ -106,29 +102,6 @@ export class StoreSession {
       // Reflect.set, as koa-session: a key such as "length" is ignored rather than thrown on
       else Reflect.set(this, k, data[k]);
     }
-  }
-
-  toJSON(): Record<string, unknown> {
-    const obj: Record<string, unknown> = {};
-    for (const key in this) {
-      if (key === 'isNew' || key[0] === '_') continue;
-      const value = this[key];
-      if (typeof value === 'function') continue;
-      obj[key] = value;
-    }
-    return obj;
-  }
-
-  [inspect.custom](): Record<string, unknown> {
-    return this.toJSON();
-  }
-
-  get length(): number {
-    return Object.keys(this.toJSON()).length;
-  }
-
-  get populated(): boolean {
-    return this.length > 0;
   }
 
   get maxAge(): MaxAge {
